@@ -1,0 +1,348 @@
+#include "router/router.h"
+
+#include <chrono>
+#include <thread>
+
+#include <llmp/cpp/bytes.hpp>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/host.hpp>
+#include <llmp/cpp/sinks.hpp>
+
+#include "log/log.h"
+#include "router/generation_params.h"
+
+namespace llmp::host {
+
+using nlohmann::json;
+
+struct HopError {
+  ErrorRecord record;
+};
+
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool retryable(const ErrorRecord& e) {
+  switch (e.code) {
+    case LLMP_E_RATE_LIMITED:
+    case LLMP_E_UNAVAILABLE:
+    case LLMP_E_TIMEOUT:
+      return true;
+    case LLMP_E_UPSTREAM_HTTP:
+      return e.httpStatus == 0 || e.httpStatus >= 500 || e.httpStatus == 429;
+    default:
+      return false;
+  }
+}
+
+// Wraps the client's sink: announces the hop before its first event and notes real output.
+struct HopSink {
+  const llmp_event_sink* client;
+  std::string routed;  // ROUTED event payload
+  bool announced = false;
+  bool output = false;
+  llmp_event_sink sink{};
+
+  HopSink(const llmp_event_sink* c, std::string routedJson) : client(c), routed(std::move(routedJson)) {
+    sink.struct_size = sizeof(sink);
+    sink.ctx = this;
+    sink.emit = [](void* ctx, uint32_t kind, llmp_bytes data) -> llmp_status {
+      auto* self = static_cast<HopSink*>(ctx);
+      if (!self->announced && kind != LLMP_EVENT_KEEPALIVE) {
+        self->announced = true;
+        llmp_status s = self->client->emit(self->client->ctx, LLMP_EVENT_ROUTED, toBytes(self->routed));
+        if (s != LLMP_OK) {
+          return s;
+        }
+      }
+      if (kind == LLMP_EVENT_CHUNK || kind == LLMP_EVENT_PROGRESS) {
+        self->output = true;
+      }
+      return self->client->emit(self->client->ctx, kind, data);
+    };
+  }
+};
+
+void forward(const ErrorRecord& e, const llmp_error_sink* err) {
+  setError(err, e.code, e.httpStatus, e.message, e.body, e.retryAfterMs);
+}
+
+}  // namespace
+
+Router::Router(const Config& config, BackendRegistry& backends, const llmp_host_api* hostApi)
+    : config_(config),
+      backends_(backends),
+      hostApi_(hostApi),
+      selectors_(
+          config, [&backends](const std::string& n) { return backends.find(n) != nullptr; },
+          [&backends] { return backends.namesForMessage(); }) {}
+
+llmp_status Router::gateCheck(const BackendInstance& backend, const llmp_error_sink* err) const {
+  if (backend.enabled) {
+    return LLMP_OK;
+  }
+  setError(err, LLMP_E_FORBIDDEN, 403,
+           "backend '" + backend.name + "' (type " + backend.type +
+               ") is disabled: it is for the project's own development and debugging only. "
+               "Start llm-proxy with --enable-" + backend.type +
+               "-backend-debugging-override to enable it.");
+  return LLMP_E_FORBIDDEN;
+}
+
+const json* Router::defaultsFor(const RouteHop& hop) const {
+  auto it = config_.modelDefaults.find(hop.backend + ":" + hop.model);
+  if (it == config_.modelDefaults.end()) {
+    it = config_.modelDefaults.find(hop.model);
+  }
+  return it == config_.modelDefaults.end() ? nullptr : &it->second;
+}
+
+bool Router::inCooldown(const std::string& backend, const std::string& model,
+                        int64_t* remainingMs) const {
+  if (hostApi_ == nullptr) {
+    return false;
+  }
+  Host host(hostApi_);
+  auto until = host.kvGet("router:cooldown:" + backend + ":" + model);
+  if (!until) {
+    return false;
+  }
+  int64_t left = std::strtoll(until->c_str(), nullptr, 10) - host.wallMs();
+  if (left <= 0) {
+    return false;
+  }
+  *remainingMs = left;
+  return true;
+}
+
+void Router::startCooldown(const std::string& backend, const std::string& model, int64_t ms) const {
+  if (hostApi_ == nullptr || ms <= 0) {
+    return;
+  }
+  Host host(hostApi_);
+  host.kvSet("router:cooldown:" + backend + ":" + model, std::to_string(host.wallMs() + ms), ms);
+}
+
+bool Router::waitWithKeepalives(int64_t ms, bool streaming, const llmp_event_sink* sink) const {
+  int64_t end = nowMs() + ms;
+  while (true) {
+    int64_t left = end - nowMs();
+    if (left <= 0) {
+      return true;
+    }
+    int64_t step = streaming ? std::min<int64_t>(left, config_.keepaliveIntervalMs) : left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(step));
+    if (streaming && nowMs() < end) {
+      if (sink->emit(sink->ctx, LLMP_EVENT_KEEPALIVE, llmp_bytes{nullptr, 0}) != LLMP_OK) {
+        return false;
+      }
+    }
+  }
+}
+
+llmp_status Router::runHop(BackendInstance& backend, const RouteHop& hop,
+                           const llmp_generate_request& request, const llmp_event_sink* sink,
+                           bool* emittedOutput, HopError* error) {
+  std::string ir;
+  try {
+    ir = applyGenerationParams(view(request.ir), hop.params, defaultsFor(hop));
+  } catch (const SelectorError& e) {
+    setError(error->record.sink(), LLMP_E_INVALID, e.httpStatus(), e.what());
+    return LLMP_E_INVALID;
+  }
+  llmp_generate_request req = request;
+  req.model = toBytes(hop.model);
+  req.ir = toBytes(ir);
+  HopSink hopSink(sink, json{{"backend", backend.name}, {"model", hop.model}}.dump());
+  backend.inFlight.fetch_add(1);
+  llmp_status status = LLMP_E_INTERNAL;
+  try {
+    status = backend.factory->generate(backend.instance, &req, &hopSink.sink, error->record.sink());
+  } catch (...) {
+    // A plugin must not throw across the ABI; keep serving.
+    log::write(log::kMisbehaving, backend.name, "generate threw an exception across the C ABI");
+    setError(error->record.sink(), LLMP_E_INTERNAL, 500, "backend '" + backend.name + "' failed");
+    status = LLMP_E_INTERNAL;
+  }
+  backend.inFlight.fetch_sub(1);
+  *emittedOutput = hopSink.output;
+  if (status != LLMP_OK && !error->record.isSet()) {
+    setError(error->record.sink(), status, 0,
+             "backend '" + backend.name + "' failed without details (status " +
+                 std::to_string(status) + ")");
+    log::write(log::kMisbehaving, backend.name, "returned an error status without error details");
+  }
+  if (status == LLMP_OK && error->record.isSet()) {
+    error->record = ErrorRecord{};
+  }
+  return status;
+}
+
+llmp_status Router::generate(const llmp_generate_request& request, const llmp_event_sink* sink,
+                             const llmp_error_sink* err) {
+  std::vector<RouteHop> hops;
+  try {
+    hops = selectors_.parse(str(request.model));
+  } catch (const SelectorError& e) {
+    llmp_status code = e.httpStatus() == 404 ? LLMP_E_NOT_FOUND : LLMP_E_INVALID;
+    setError(err, code, e.httpStatus(), e.what());
+    return code;
+  }
+  const bool streaming = (request.flags & LLMP_GENERATE_STREAM) != 0;
+  const int64_t deadline = nowMs() + config_.failoverTotalTimeoutMs;
+  ErrorRecord last;
+  int attempts = 0;
+  for (size_t i = 0; i < hops.size(); ++i) {
+    RouteHop hop = hops[i];
+    BackendInstance* backend = backends_.find(hop.backend);
+    if (backend == nullptr) {  // parse() checked, but a route may name a removed backend
+      setError(err, LLMP_E_NOT_FOUND, 404, "unknown backend '" + hop.backend + "'");
+      return LLMP_E_NOT_FOUND;
+    }
+    if (gateCheck(*backend, err) != LLMP_OK) {
+      return LLMP_E_FORBIDDEN;
+    }
+    int64_t resting = 0;
+    bool lastHop = (i + 1 == hops.size());
+    if (inCooldown(hop.backend, hop.model, &resting)) {
+      if (!lastHop) {
+        log::debug("router", hop.backend + ":" + hop.model + " is resting; trying the next hop");
+        continue;
+      }
+      if (resting > config_.maxSilentWaitMs || nowMs() + resting > deadline) {
+        setError(err, LLMP_E_RATE_LIMITED, 429,
+                 "'" + hop.backend + ":" + hop.model + "' is rate limited; retry later", {},
+                 resting);
+        return LLMP_E_RATE_LIMITED;
+      }
+      if (!waitWithKeepalives(resting, streaming, sink)) {
+        setError(err, LLMP_E_CANCELLED, 499, "client went away");
+        return LLMP_E_CANCELLED;
+      }
+    }
+    int sameHopRetries = 0;
+    while (true) {
+      if (++attempts > config_.maxFailoverHops) {
+        forward(last, err);
+        return last.code;
+      }
+      HopError error;
+      bool output = false;
+      llmp_status status = runHop(*backend, hop, request, sink, &output, &error);
+      if (status == LLMP_OK) {
+        return LLMP_OK;
+      }
+      last = error.record;
+      if (output || status == LLMP_E_CANCELLED || !retryable(last)) {
+        forward(last, err);
+        return status;
+      }
+      log::info("router", hop.backend + ":" + hop.model + " failed (" + last.message +
+                              "); failing over");
+      if (last.code == LLMP_E_RATE_LIMITED || last.httpStatus == 429) {
+        startCooldown(hop.backend, hop.model, last.retryAfterMs > 0 ? last.retryAfterMs : 1000);
+        // Rate-limit fallback model (Gemini OAuth style): same backend, a cheaper model.
+        if (!backend->rateLimitFallbackModel.empty() && hop.model != backend->rateLimitFallbackModel) {
+          RouteHop fallback = hop;
+          fallback.model = backend->rateLimitFallbackModel;
+          hops.insert(hops.begin() + static_cast<long>(i) + 1, fallback);
+          break;
+        }
+        bool wait = last.retryAfterMs >= 0 && last.retryAfterMs <= config_.maxSilentWaitMs &&
+                    nowMs() + last.retryAfterMs < deadline && sameHopRetries < 1;
+        if (wait) {
+          ++sameHopRetries;
+          if (!waitWithKeepalives(last.retryAfterMs, streaming, sink)) {
+            setError(err, LLMP_E_CANCELLED, 499, "client went away");
+            return LLMP_E_CANCELLED;
+          }
+          continue;
+        }
+      }
+      break;
+    }
+    if (nowMs() > deadline) {
+      break;
+    }
+  }
+  forward(last, err);
+  return last.code == LLMP_OK ? LLMP_E_INTERNAL : last.code;
+}
+
+llmp_status Router::countTokens(const llmp_generate_request& request, const llmp_bytes_sink* out,
+                                const llmp_error_sink* err) {
+  std::vector<RouteHop> hops;
+  try {
+    hops = selectors_.parse(str(request.model));
+  } catch (const SelectorError& e) {
+    llmp_status code = e.httpStatus() == 404 ? LLMP_E_NOT_FOUND : LLMP_E_INVALID;
+    setError(err, code, e.httpStatus(), e.what());
+    return code;
+  }
+  const RouteHop& hop = hops.front();
+  BackendInstance* backend = backends_.find(hop.backend);
+  if (gateCheck(*backend, err) != LLMP_OK) {
+    return LLMP_E_FORBIDDEN;
+  }
+  if (backend->factory->count_tokens == nullptr) {
+    setError(err, LLMP_E_UNSUPPORTED, 501,
+             "backend '" + backend->name + "' (type " + backend->type + ") cannot count tokens");
+    return LLMP_E_UNSUPPORTED;
+  }
+  llmp_generate_request req = request;
+  req.model = toBytes(hop.model);
+  backend->inFlight.fetch_add(1);
+  llmp_status s = backend->factory->count_tokens(backend->instance, &req, out, err);
+  backend->inFlight.fetch_sub(1);
+  return s;
+}
+
+llmp_status Router::listModels(const llmp_bytes_sink* out, const llmp_error_sink* err) {
+  (void)err;
+  json all = json::array();
+  for (BackendInstance* backend : backends_.ordered()) {
+    if (!backend->enabled || backend->factory->list_models == nullptr) {
+      continue;
+    }
+    StringSink models;
+    ErrorRecord e;
+    backend->inFlight.fetch_add(1);
+    llmp_status s = backend->factory->list_models(backend->instance, models.sink(), e.sink());
+    backend->inFlight.fetch_sub(1);
+    if (s != LLMP_OK) {
+      log::warn("router", "cannot list the models of backend '" + backend->name + "': " + e.message);
+      continue;
+    }
+    json list = json::parse(models.value(), nullptr, false);
+    if (!list.is_array()) {
+      log::write(log::kMisbehaving, backend->name, "list_models did not write a JSON array");
+      continue;
+    }
+    for (auto& m : list) {
+      if (!m.is_object()) {
+        continue;
+      }
+      std::string id = m.value("name", "");
+      if (id.rfind("models/", 0) == 0) {
+        id = id.substr(7);
+      }
+      if (id.empty()) {
+        continue;
+      }
+      m["model"] = id;
+      m["id"] = backend->name + ":" + id;
+      m["backend"] = backend->name;
+      m["defaultBackend"] = backend->name == config_.defaultBackend;
+      all.push_back(std::move(m));
+    }
+  }
+  std::string text = all.dump();
+  return out->write(out->ctx, toBytes(text));
+}
+
+}  // namespace llmp::host

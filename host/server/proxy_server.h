@@ -1,0 +1,46 @@
+// The HTTP server: a Poco HTTPServer whose single handler factory never returns null (so Poco
+// never answers 501), dispatching each request to the front end that claims it.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/ThreadPool.h>
+
+#include "auth/proxy_auth.h"
+#include "config/config.h"
+#include "router/router.h"
+#include "server/frontend_set.h"
+
+namespace llmp::host {
+
+struct ServerContext {
+  const Config* config = nullptr;
+  FrontendSet* frontends = nullptr;
+  Router* router = nullptr;
+  const ProxyAuth* auth = nullptr;
+  std::function<std::string()> healthJson;  // body of GET /healthz
+  std::atomic<int64_t> inFlight{0};
+};
+
+class ProxyServer {
+ public:
+  explicit ProxyServer(ServerContext& context);
+  ~ProxyServer();
+  // Binds and starts serving; throws ConfigError when the address cannot be bound.
+  void start(const std::string& host, uint16_t port);
+  uint16_t port() const { return port_; }
+  // Stops accepting, lets in-flight requests finish for up to graceMs, then stops.
+  void stop(int64_t graceMs);
+
+ private:
+  ServerContext& context_;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace llmp::host

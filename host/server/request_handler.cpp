@@ -1,0 +1,166 @@
+#include "server/request_handler.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <istream>
+#include <vector>
+
+#include <llmp/cpp/bytes.hpp>
+#include <llmp/cpp/errors.hpp>
+#include <nlohmann/json.hpp>
+
+#include "log/log.h"
+#include "server/responder.h"
+
+namespace llmp::host {
+namespace {
+
+// The router as a front end sees it during one request.
+llmp_router makeRouter(Router* router) {
+  llmp_router r{};
+  r.struct_size = sizeof(r);
+  r.ctx = router;
+  r.generate = [](void* ctx, const llmp_generate_request* req, const llmp_event_sink* sink,
+                  const llmp_error_sink* err) -> llmp_status {
+    return guarded(err, [&] { return static_cast<Router*>(ctx)->generate(*req, sink, err); });
+  };
+  r.count_tokens = [](void* ctx, const llmp_generate_request* req, const llmp_bytes_sink* out,
+                      const llmp_error_sink* err) -> llmp_status {
+    return guarded(err, [&] { return static_cast<Router*>(ctx)->countTokens(*req, out, err); });
+  };
+  r.list_models = [](void* ctx, const llmp_bytes_sink* out,
+                     const llmp_error_sink* err) -> llmp_status {
+    return guarded(err, [&] { return static_cast<Router*>(ctx)->listModels(out, err); });
+  };
+  return r;
+}
+
+std::string genericError(int status, const std::string& message) {
+  // Shaped so that each API's clients find a message: Google's {code,message,status} plus
+  // OpenAI's {message,type}.
+  const char* type = status == 404 ? "not_found_error"
+                     : status == 401 ? "authentication_error"
+                     : status == 413 ? "request_too_large"
+                                     : "invalid_request_error";
+  const char* gstatus = status == 404 ? "NOT_FOUND"
+                        : status == 401 ? "UNAUTHENTICATED"
+                                        : "INVALID_ARGUMENT";
+  return nlohmann::json{{"error",
+                         {{"code", status}, {"message", message}, {"status", gstatus},
+                          {"type", type}}}}
+      .dump();
+}
+
+void renderHostError(const FrontendInstance* frontend, const llmp_incoming_request& request,
+                     PocoResponder& responder, llmp_status code, int status,
+                     const std::string& message) {
+  if (frontend != nullptr && frontend->factory->render_error != nullptr) {
+    frontend->factory->render_error(frontend->instance, &request, responder.responder(), code,
+                                    status, toBytes(message));
+  }
+  responder.sendFallback(status, genericError(status, message));
+}
+
+struct InFlightGuard {
+  std::atomic<int64_t>& counter;
+  explicit InFlightGuard(std::atomic<int64_t>& c) : counter(c) { counter.fetch_add(1); }
+  ~InFlightGuard() { counter.fetch_sub(1); }
+};
+
+}  // namespace
+
+void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
+                                        Poco::Net::HTTPServerResponse& resp) {
+  InFlightGuard guard(context_.inFlight);
+  PocoResponder responder(resp);
+  try {
+    const std::string& uri = req.getURI();
+    auto q = uri.find('?');
+    std::string_view path(uri.data(), q == std::string::npos ? uri.size() : q);
+    std::string_view query =
+        q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1);
+
+    std::vector<llmp_header> headers;
+    headers.reserve(16);
+    for (const auto& [name, value] : req) {
+      headers.push_back(llmp_header{toBytes(name), toBytes(value)});
+    }
+    llmp_incoming_request in{};
+    in.struct_size = sizeof(in);
+    in.method = toBytes(req.getMethod());
+    in.path = toBytes(path);
+    in.query = toBytes(query);
+    in.headers = headers.data();
+    in.header_count = headers.size();
+    std::string remote = req.clientAddress().toString();
+    in.remote_address = toBytes(remote);
+
+    if (path == "/healthz" || path == "/health") {
+      std::string body = context_.healthJson ? context_.healthJson() : "{\"status\":\"ok\"}";
+      llmp_header h{toBytes("content-type"), toBytes("application/json")};
+      responder.responder()->send(&responder, 200, &h, 1, toBytes(body));
+      return;
+    }
+
+    const FrontendInstance* frontend = context_.frontends->match(in);
+    if (!context_.auth->allows(in.headers, in.header_count, query)) {
+      renderHostError(frontend, in, responder, LLMP_E_AUTH, 401,
+                      "missing or invalid proxy API key: send it as 'Authorization: Bearer <key>', "
+                      "'x-api-key', 'x-goog-api-key' or '?key='");
+      return;
+    }
+    if (frontend == nullptr) {
+      responder.sendFallback(404, genericError(404, "no API is served at " + req.getMethod() +
+                                                        " " + std::string(path)));
+      return;
+    }
+
+    std::string body;
+    const auto length = req.getContentLength64();
+    if (length > 0 && static_cast<uint64_t>(length) > context_.config->maxBodyBytes) {
+      renderHostError(frontend, in, responder, LLMP_E_INVALID, 413,
+                      "request body larger than " + std::to_string(context_.config->maxBodyBytes) +
+                          " bytes");
+      return;
+    }
+    if (length > 0) {
+      body.resize(static_cast<size_t>(length));
+      req.stream().read(body.data(), length);
+      body.resize(static_cast<size_t>(req.stream().gcount()));
+    } else if (req.getChunkedTransferEncoding() || length < 0) {
+      char buf[16384];
+      std::istream& is = req.stream();
+      while (is.read(buf, sizeof buf) || is.gcount() > 0) {
+        body.append(buf, static_cast<size_t>(is.gcount()));
+        if (body.size() > context_.config->maxBodyBytes) {
+          renderHostError(frontend, in, responder, LLMP_E_INVALID, 413, "request body too large");
+          return;
+        }
+      }
+    }
+    in.body = toBytes(body);
+
+    llmp_router router = makeRouter(context_.router);
+    llmp_status status = LLMP_E_INTERNAL;
+    try {
+      status = frontend->factory->handle(frontend->instance, &in, responder.responder(), &router);
+    } catch (...) {
+      log::write(log::kMisbehaving, frontend->name, "handle threw an exception across the C ABI");
+    }
+    if (!responder.started()) {
+      if (status == LLMP_OK) {
+        log::write(log::kMisbehaving, frontend->name, "handle returned without answering");
+      }
+      renderHostError(frontend, in, responder, LLMP_E_INTERNAL, 500,
+                      "the " + frontend->name + " front end could not answer this request");
+    }
+  } catch (const std::exception& e) {
+    log::error("server", std::string("request failed: ") + e.what());
+    responder.sendFallback(500, genericError(500, "internal error"));
+  } catch (...) {
+    responder.sendFallback(500, genericError(500, "internal error"));
+  }
+}
+
+}  // namespace llmp::host
