@@ -1,0 +1,359 @@
+#include "handler.hpp"
+
+#include <llmp/cpp/bytes.hpp>
+#include <llmp/cpp/json.hpp>
+#include <llmp/cpp/sinks.hpp>
+
+#include <optional>
+
+#include "models.hpp"
+#include "request.hpp"
+#include "response.hpp"
+#include "route.hpp"
+#include "stream.hpp"
+
+namespace llmp::plugins::frontend_openai {
+namespace {
+
+constexpr std::string_view kJsonType = "application/json";
+
+llmp_header header(std::string_view name, std::string_view value) {
+  return llmp_header{toBytes(name), toBytes(value)};
+}
+
+// Tracks what went out so a late failure knows whether it can still be an HTTP status.
+class Reply {
+ public:
+  explicit Reply(const llmp_responder& responder) : responder_(responder) {}
+
+  bool begun() const { return begun_; }
+
+  llmp_status sendJson(int32_t status, const Json& body, std::string_view retryAfter = {}) {
+    std::string text = dumpJson(body);
+    llmp_header headers[2] = {header("content-type", kJsonType), header("retry-after", retryAfter)};
+    return responder_.send(responder_.ctx, status, headers, retryAfter.empty() ? 1 : 2,
+                           toBytes(text));
+  }
+
+  llmp_status sendError(const ApiError& error) {
+    std::string retryAfter =
+        error.httpStatus == 429 ? retryAfterSeconds(error.retryAfterMs) : std::string();
+    return sendJson(error.httpStatus, errorJson(error), retryAfter);
+  }
+
+  llmp_status write(std::string_view sse) {
+    if (!begun_) {
+      begun_ = true;
+      llmp_header headers[3] = {header("content-type", "text/event-stream"),
+                                header("cache-control", "no-cache"),
+                                header("x-accel-buffering", "no")};
+      llmp_status status = responder_.begin(responder_.ctx, 200, headers, 3);
+      if (status != LLMP_OK) {
+        return status;
+      }
+    }
+    if (sse.empty()) {
+      return LLMP_OK;
+    }
+    return responder_.write(responder_.ctx, toBytes(sse));
+  }
+
+ private:
+  const llmp_responder& responder_;
+  bool begun_ = false;
+};
+
+ApiError simpleError(int32_t status, std::string message, std::string code = {},
+                     std::string param = {}) {
+  ApiError error;
+  error.httpStatus = status;
+  error.message = std::move(message);
+  error.code = std::move(code);
+  error.param = std::move(param);
+  return error;
+}
+
+ApiError routerFailure(llmp_status status, const ErrorRecord& err) {
+  if (err.isSet()) {
+    return fromErrorRecord(err);
+  }
+  ErrorRecord fallback;
+  fallback.code = status;
+  fallback.message = "the request failed (status " + std::to_string(status) + ")";
+  return fromErrorRecord(fallback);
+}
+
+std::optional<Json> listModels(const llmp_router& router, Reply& reply, llmp_status* status) {
+  StringSink out;
+  ErrorRecord err;
+  llmp_status rc = router.list_models(router.ctx, out.sink(), err.sink());
+  if (rc != LLMP_OK) {
+    *status = reply.sendError(routerFailure(rc, err));
+    return std::nullopt;
+  }
+  std::optional<Json> models = parseJson(out.value());
+  if (!models || !models->is_array()) {
+    *status = reply.sendError(simpleError(500, "the model list could not be read"));
+    return std::nullopt;
+  }
+  return models;
+}
+
+Json requestMetadata(const llmp_incoming_request& request) {
+  Json headers = Json::object();
+  std::string_view agent = findHeader(request.headers, request.header_count, "user-agent");
+  if (!agent.empty()) {
+    headers["user-agent"] = std::string(agent);
+  }
+  return Json{{"frontend", "openai"}, {"headers", std::move(headers)}};
+}
+
+llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& router,
+                      Services& services, Reply& reply) {
+  std::string parseError;
+  std::optional<Json> body = parseJson(view(request.body), &parseError);
+  if (!body) {
+    return reply.sendError(simpleError(
+        400, "We could not parse the JSON body of your request (" + parseError +
+                 "). The OpenAI API expects a JSON payload.",
+        "invalid_json"));
+  }
+  TranslatedRequest translated;
+  try {
+    translated = translateRequest(*body, services);
+  } catch (const RequestError& e) {
+    return reply.sendError(simpleError(400, e.what(), e.code(), e.param()));
+  }
+
+  std::string ir = dumpJson(translated.ir);
+  std::string metadata = dumpJson(requestMetadata(request));
+  std::string_view session = findHeader(request.headers, request.header_count, "x-session-id");
+  llmp_generate_request req{};
+  req.struct_size = sizeof(req);
+  req.model = toBytes(translated.model);
+  req.ir = toBytes(ir);
+  req.flags = translated.stream ? LLMP_GENERATE_STREAM : 0;
+  req.session_id = toBytes(session);
+  req.metadata = toBytes(metadata);
+
+  ResponseMeta meta{mintCompletionId(services), services.nowSeconds(), translated.model};
+  ResponseOptions options{translated.logprobs, translated.includeUsage};
+  ErrorRecord err;
+
+  if (!translated.stream) {
+    std::optional<Json> accumulated;
+    EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
+      if (kind != LLMP_EVENT_CHUNK) {
+        return LLMP_OK;
+      }
+      std::optional<Json> chunk = parseJson(data);
+      if (!chunk) {
+        return LLMP_OK;  // a broken chunk from a backend is its bug; the rest may be fine
+      }
+      if (!accumulated) {
+        accumulated = std::move(*chunk);
+      } else {
+        mergeChunk(*accumulated, *chunk);
+      }
+      return LLMP_OK;
+    });
+    llmp_status rc = router.generate(router.ctx, &req, sink.sink(), err.sink());
+    if (rc != LLMP_OK) {
+      return reply.sendError(routerFailure(rc, err));
+    }
+    if (!accumulated) {
+      return reply.sendError(simpleError(502, "The backend returned no response.", "empty_response"));
+    }
+    CompletionResult result = renderCompletion(*accumulated, meta, options, services);
+    if (result.error) {
+      return reply.sendError(*result.error);
+    }
+    return reply.sendJson(200, result.body);
+  }
+
+  StreamRenderer renderer(meta, options, services);
+  std::optional<ApiError> pendingError;  // failed before anything was written: an HTTP error
+  bool stoppedByUs = false;
+  llmp_status clientStatus = LLMP_OK;
+  auto deliver = [&](StreamRenderer::Output out) -> llmp_status {
+    if (out.error && !reply.begun()) {
+      pendingError = std::move(out.error);
+      stoppedByUs = true;
+      return LLMP_E_CANCELLED;
+    }
+    llmp_status st = LLMP_OK;
+    if (!out.sse.empty()) {
+      st = reply.write(out.sse);
+    }
+    if (st == LLMP_OK && out.error) {
+      st = reply.write(StreamRenderer::errorEvent(*out.error));
+      stoppedByUs = true;
+      return st == LLMP_OK ? LLMP_E_CANCELLED : st;
+    }
+    return st;
+  };
+  EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
+    if (renderer.done()) {
+      return LLMP_E_CANCELLED;
+    }
+    llmp_status st = LLMP_OK;
+    if (kind == LLMP_EVENT_CHUNK) {
+      std::optional<Json> chunk = parseJson(data);
+      if (!chunk) {
+        return LLMP_OK;
+      }
+      st = deliver(renderer.onChunk(*chunk));
+    } else if (kind == LLMP_EVENT_KEEPALIVE) {
+      st = reply.write(StreamRenderer::keepAlive());
+    }
+    if (st != LLMP_OK && !stoppedByUs) {
+      clientStatus = st;
+    }
+    return st;
+  });
+  llmp_status rc = router.generate(router.ctx, &req, sink.sink(), err.sink());
+  if (pendingError) {
+    return reply.sendError(*pendingError);
+  }
+  if (clientStatus != LLMP_OK || stoppedByUs) {
+    return clientStatus;  // the client left, or the stream already ended with an error event
+  }
+  if (rc != LLMP_OK) {
+    ApiError failure = routerFailure(rc, err);
+    if (!reply.begun()) {
+      return reply.sendError(failure);
+    }
+    return reply.write(StreamRenderer::errorEvent(failure));
+  }
+  llmp_status st = deliver(renderer.finish());
+  if (pendingError) {
+    return reply.sendError(*pendingError);
+  }
+  return st == LLMP_E_CANCELLED && stoppedByUs ? LLMP_OK : st;
+}
+
+llmp_status serve(const llmp_incoming_request& request, const llmp_router& router,
+                  Services& services, Reply& reply) {
+  std::string_view method = view(request.method);
+  std::string_view path = view(request.path);
+  Route route = parseRoute(method, path);
+  switch (route.action) {
+    case Action::ChatCompletions:
+      return serveChat(request, router, services, reply);
+    case Action::ListModels: {
+      llmp_status status = LLMP_OK;
+      std::optional<Json> models = listModels(router, reply, &status);
+      if (!models) {
+        return status;
+      }
+      return reply.sendJson(200, renderModelList(*models, services.nowSeconds()));
+    }
+    case Action::GetModel: {
+      llmp_status status = LLMP_OK;
+      std::optional<Json> models = listModels(router, reply, &status);
+      if (!models) {
+        return status;
+      }
+      std::optional<Json> model = findModel(*models, route.modelId, services.nowSeconds());
+      if (!model) {
+        return reply.sendError(simpleError(
+            404, "The model '" + route.modelId + "' does not exist.", "model_not_found", "model"));
+      }
+      return reply.sendJson(200, *model);
+    }
+    case Action::WrongMethod:
+      return reply.sendError(simpleError(
+          405, "Method " + std::string(method) + " is not allowed on " + std::string(path) + ".",
+          "method_not_allowed"));
+    case Action::NotFound:
+      break;
+  }
+  return reply.sendError(simpleError(
+      404, "Unknown request URL: " + std::string(method) + " " + std::string(path) +
+               ". Please check the URL for typos.",
+      "unknown_url"));
+}
+
+}  // namespace
+
+void mergeChunk(Json& acc, const Json& chunk) {
+  if (!acc.is_object() || !chunk.is_object()) {
+    return;
+  }
+  for (auto& [key, value] : chunk.items()) {
+    if (key != "candidates") {
+      acc[key] = value;
+    }
+  }
+  if (!chunk.contains("candidates") || !chunk["candidates"].is_array()) {
+    return;
+  }
+  Json& candidates = acc["candidates"];
+  if (!candidates.is_array()) {
+    candidates = Json::array();
+  }
+  for (size_t i = 0; i < chunk["candidates"].size(); ++i) {
+    const Json& incoming = chunk["candidates"][i];
+    if (!incoming.is_object()) {
+      continue;
+    }
+    int64_t index = incoming.value("index", static_cast<int64_t>(i));
+    Json* target = nullptr;
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      if (candidates[j].is_object() && candidates[j].value("index", static_cast<int64_t>(j)) == index) {
+        target = &candidates[j];
+        break;
+      }
+    }
+    if (target == nullptr) {
+      candidates.push_back(incoming);
+      continue;
+    }
+    for (auto& [key, value] : incoming.items()) {
+      if (key == "content" && value.is_object() && value.contains("parts") &&
+          value["parts"].is_array()) {
+        Json& parts = (*target)["content"]["parts"];
+        if (!parts.is_array()) {
+          parts = Json::array();
+        }
+        for (const Json& part : value["parts"]) {
+          parts.push_back(part);
+        }
+        (*target)["content"]["role"] = value.value("role", std::string("model"));
+      } else {
+        (*target)[key] = value;
+      }
+    }
+  }
+}
+
+llmp_status handleRequest(const llmp_incoming_request& request, const llmp_responder& responder,
+                          const llmp_router& router, Services& services) {
+  Reply reply(responder);
+  try {
+    return serve(request, router, services, reply);
+  } catch (const std::exception& e) {
+    services.log(LLMP_LOG_ERROR, std::string("frontend-openai: internal error: ") + e.what());
+    ApiError error = simpleError(500, std::string("internal error: ") + e.what());
+    if (!reply.begun()) {
+      return reply.sendError(error);
+    }
+    return reply.write(StreamRenderer::errorEvent(error));
+  }
+}
+
+llmp_status renderHostError(const llmp_responder& responder, llmp_status code,
+                            int32_t httpStatus, std::string_view message) {
+  ApiError error;
+  error.httpStatus = httpStatus > 0 ? httpStatus : defaultHttpStatus(code);
+  error.message = message.empty() ? "request refused" : std::string(message);
+  if (error.httpStatus == 401) {
+    error.code = "invalid_api_key";
+  } else if (error.httpStatus == 404) {
+    error.code = "unknown_url";
+  }
+  Reply reply(responder);
+  return reply.sendError(error);
+}
+
+}  // namespace llmp::plugins::frontend_openai

@@ -1,0 +1,65 @@
+// IR stream chunks -> OpenAI chat.completion.chunk SSE events, in the strict shape the openai SDK's
+// chat.completions.stream() helper needs: one id/created/model for every chunk, a role delta
+// first, each tool call with its own index and a first delta carrying id/type/name, a
+// finish_reason per choice, an optional usage chunk with choices: [], then data: [DONE].
+#pragma once
+
+#include <llmp/cpp/json.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "errors.hpp"
+#include "response.hpp"
+#include "services.hpp"
+
+namespace llmp::plugins::frontend_openai {
+
+class StreamRenderer {
+ public:
+  // What one step produced: SSE text to write, then (if set) an error that ends the stream.
+  struct Output {
+    std::string sse;
+    std::optional<ApiError> error;
+  };
+
+  StreamRenderer(ResponseMeta meta, ResponseOptions options, Services& services);
+
+  // One IR chunk. After an error or the end, further chunks produce nothing.
+  Output onChunk(const Json& chunk);
+  // The generation ended normally: closes open choices, adds usage and [DONE]. Reports an error
+  // instead when the model produced nothing at all.
+  Output finish();
+
+  static std::string keepAlive() { return ": keepalive\n\n"; }
+  // data: {"error":{...}} — the stream's last event.
+  static std::string errorEvent(const ApiError& error);
+
+  // True once anything was rendered (so an error can no longer be an HTTP status).
+  bool emittedAny() const { return emittedAny_; }
+  bool done() const { return done_; }
+
+ private:
+  struct Choice {
+    bool started = false;
+    bool finished = false;
+    bool hasOutput = false;  // text or tool calls (reasoning alone is not an answer)
+    int toolCalls = 0;
+  };
+
+  std::string event(const Json& choicesOrNull, const Json* usage = nullptr);
+  std::string choiceEvent(int64_t index, Json delta, const Json& finish, const Json& logprobs);
+  Choice& startChoice(int64_t index, std::string& out);
+
+  ResponseMeta meta_;
+  ResponseOptions options_;
+  Services& services_;
+  std::map<int64_t, Choice> choices_;
+  Json usage_;
+  bool blocked_ = false;
+  bool emittedAny_ = false;
+  bool done_ = false;
+};
+
+}  // namespace llmp::plugins::frontend_openai
