@@ -1,0 +1,204 @@
+#include "config.hpp"
+
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace llmp::plugins::gemini_api {
+
+namespace {
+
+[[noreturn]] void fail(std::string_view instance, const std::string& what) {
+  throw Error(LLMP_E_INVALID, 0, "backend '" + std::string(instance) + "' (type gemini): " + what);
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+// YAML scalars may arrive as strings ("300") or numbers; accept both.
+int64_t readInt(std::string_view instance, const Json& value, const std::string& name,
+                int64_t maxValue) {
+  double v = 0;
+  if (value.is_number()) {
+    v = value.get<double>();
+  } else if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    char* end = nullptr;
+    v = std::strtod(s.c_str(), &end);
+    if (s.empty() || end == nullptr || *end != '\0') {
+      fail(instance, name + " must be a number, got \"" + s + "\"");
+    }
+  } else {
+    fail(instance, name + " must be a number");
+  }
+  if (!(v >= 0) || v > static_cast<double>(maxValue) || std::floor(v) != v) {
+    fail(instance, name + " must be a whole number between 0 and " + std::to_string(maxValue));
+  }
+  return static_cast<int64_t>(v);
+}
+
+std::string readString(std::string_view instance, const Json& value, const std::string& name) {
+  if (!value.is_string()) {
+    fail(instance, name + " must be a string");
+  }
+  return value.get<std::string>();
+}
+
+std::string hostPortOf(std::string_view instance, const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    fail(instance, "base_url must start with http:// or https://, got \"" + url + "\"");
+  }
+  std::string proto = url.substr(0, scheme);
+  if (proto != "http" && proto != "https") {
+    fail(instance, "base_url must start with http:// or https://, got \"" + url + "\"");
+  }
+  std::string authority = url.substr(scheme + 3, url.find('/', scheme + 3) - (scheme + 3));
+  if (authority.empty() || authority.find('@') != std::string::npos) {
+    fail(instance, "base_url must name a host (and no user info): \"" + url + "\"");
+  }
+  bool hasPort = authority.back() != ']' && authority.find(':') != std::string::npos &&
+                 authority.find(':') == authority.rfind(':');
+  if (authority.front() == '[') {
+    hasPort = authority.find("]:") != std::string::npos;
+  }
+  return hasPort ? authority : authority + (proto == "https" ? ":443" : ":80");
+}
+
+}  // namespace
+
+std::vector<std::string> splitKeys(std::string_view text) {
+  std::vector<std::string> keys;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string key = trim(text.substr(start, comma == std::string_view::npos
+                                                  ? std::string_view::npos
+                                                  : comma - start));
+    if (!key.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      keys.push_back(std::move(key));
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return keys;
+}
+
+GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
+                         const char* envKeys) {
+  GeminiConfig cfg;
+  cfg.instance = std::string(instance);
+  Json doc = Json::object();
+  if (!trim(configJson).empty()) {
+    std::string error;
+    auto parsed = parseJson(configJson, &error);
+    if (!parsed) {
+      fail(instance, "config is not valid JSON: " + error);
+    }
+    if (parsed->is_object()) {
+      doc = std::move(*parsed);
+    } else if (!parsed->is_null()) {
+      fail(instance, "config must be a mapping");
+    }
+  }
+
+  auto addKeys = [&](const Json& value, const std::string& name) {
+    if (value.is_string()) {
+      for (auto& k : splitKeys(value.get<std::string>())) {
+        if (std::find(cfg.apiKeys.begin(), cfg.apiKeys.end(), k) == cfg.apiKeys.end()) {
+          cfg.apiKeys.push_back(std::move(k));
+        }
+      }
+    } else if (value.is_array()) {
+      for (const auto& item : value) {
+        if (!item.is_string()) {
+          fail(instance, name + " must be a list of strings");
+        }
+        std::string k = trim(item.get<std::string>());
+        if (!k.empty() && std::find(cfg.apiKeys.begin(), cfg.apiKeys.end(), k) ==
+                              cfg.apiKeys.end()) {
+          cfg.apiKeys.push_back(std::move(k));
+        }
+      }
+    } else if (!value.is_null()) {
+      fail(instance, name + " must be a string or a list of strings");
+    }
+  };
+
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& name = it.key();
+    const Json& value = it.value();
+    if (name == "base_url") {
+      cfg.baseUrl = trim(readString(instance, value, name));
+    } else if (name == "api_version") {
+      cfg.apiVersion = trim(readString(instance, value, name));
+    } else if (name == "api_key" || name == "api_keys") {
+      addKeys(value, name);
+    } else if (name == "models_cache_ttl_seconds") {
+      cfg.modelsCacheTtlMs = readInt(instance, value, name, 86400 * 365) * 1000;
+    } else if (name == "rate_limit_rest_seconds") {
+      cfg.defaultRestMs = readInt(instance, value, name, 86400) * 1000;
+    } else if (name == "timeouts") {
+      if (value.is_null()) {
+        continue;
+      }
+      if (!value.is_object()) {
+        fail(instance, "timeouts must be a mapping with connect_ms, first_byte_ms, idle_ms");
+      }
+      for (auto t = value.begin(); t != value.end(); ++t) {
+        const uint32_t v = static_cast<uint32_t>(
+            readInt(instance, t.value(), "timeouts." + t.key(), 24 * 3600 * 1000));
+        if (t.key() == "connect_ms") {
+          cfg.timeouts.connectMs = v;
+        } else if (t.key() == "first_byte_ms") {
+          cfg.timeouts.firstByteMs = v;
+        } else if (t.key() == "idle_ms") {
+          cfg.timeouts.idleMs = v;
+        } else {
+          fail(instance, "unknown key timeouts." + t.key() +
+                             " (known: connect_ms, first_byte_ms, idle_ms)");
+        }
+      }
+    }
+    // Other keys (type, extra settings of the host) are not ours to judge.
+  }
+
+  while (!cfg.baseUrl.empty() && cfg.baseUrl.back() == '/') {
+    cfg.baseUrl.pop_back();
+  }
+  while (!cfg.apiVersion.empty() && cfg.apiVersion.front() == '/') {
+    cfg.apiVersion.erase(0, 1);
+  }
+  while (!cfg.apiVersion.empty() && cfg.apiVersion.back() == '/') {
+    cfg.apiVersion.pop_back();
+  }
+  if (cfg.baseUrl.find('?') != std::string::npos || cfg.baseUrl.find('#') != std::string::npos) {
+    fail(instance, "base_url must not carry a query or fragment (keys go in api_key or "
+                   "GEMINI_API_KEY, never in the URL)");
+  }
+  cfg.hostPort = hostPortOf(instance, cfg.baseUrl);
+
+  if (cfg.apiKeys.empty() && envKeys != nullptr) {
+    cfg.apiKeys = splitKeys(envKeys);
+  }
+  if (cfg.apiKeys.empty()) {
+    fail(instance, "no Gemini API key: set the environment variable GEMINI_API_KEY (several "
+                   "keys separated by commas rotate) or api_key / api_keys in this backend's "
+                   "config");
+  }
+  return cfg;
+}
+
+}  // namespace llmp::plugins::gemini_api

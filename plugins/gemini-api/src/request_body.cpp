@@ -1,0 +1,137 @@
+#include "request_body.hpp"
+
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace llmp::plugins::gemini_api {
+
+namespace {
+
+// Keeps the client's member order on the rare rewrite (ordered_json, not the sorted default).
+using OJson = nlohmann::ordered_json;
+
+bool startsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+OJson parseIr(std::string_view ir) {
+  OJson doc = OJson::parse(ir.begin(), ir.end(), nullptr, false);
+  if (doc.is_discarded()) {
+    throw Error(LLMP_E_INVALID, 400, "the request body is not valid JSON");
+  }
+  if (!doc.is_object()) {
+    throw Error(LLMP_E_INVALID, 400, "the request body must be a JSON object");
+  }
+  return doc;
+}
+
+bool eraseExtensions(OJson* doc) {
+  bool changed = false;
+  for (auto it = doc->begin(); it != doc->end();) {
+    if (startsWith(it.key(), "llmp")) {
+      it = doc->erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  return changed;
+}
+
+std::string dump(const OJson& doc) {
+  return doc.dump(-1, ' ', false, OJson::error_handler_t::replace);
+}
+
+}  // namespace
+
+double maxTemperature(std::string_view model) {
+  if (startsWith(model, "models/")) {
+    model.remove_prefix(7);
+  }
+  bool old = startsWith(model, "gemini-1.0") || startsWith(model, "gemini-1.5") ||
+             model == "gemini-pro" || model == "gemini-pro-vision";
+  return old ? 1.0 : 2.0;
+}
+
+std::optional<std::string> prepareUpstreamBody(std::string_view ir, std::string_view model) {
+  // Cheap checks on the raw bytes: most requests need neither rewrite and are sent untouched.
+  bool mayHaveExtension = ir.find("\"llmp") != std::string_view::npos;
+  bool mayHaveTemperature = ir.find("\"temperature\"") != std::string_view::npos;
+  if (!mayHaveExtension && !mayHaveTemperature) {
+    return std::nullopt;
+  }
+  OJson doc = parseIr(ir);
+  bool changed = mayHaveExtension && eraseExtensions(&doc);
+  if (mayHaveTemperature) {
+    auto gc = doc.find("generationConfig");
+    if (gc != doc.end() && gc->is_object()) {
+      auto t = gc->find("temperature");
+      if (t != gc->end() && t->is_number()) {
+        double value = t->get<double>();
+        double clamped = std::min(std::max(value, 0.0), maxTemperature(model));
+        if (clamped != value) {
+          *t = clamped;
+          changed = true;
+        }
+      }
+    }
+  }
+  if (!changed) {
+    return std::nullopt;
+  }
+  return dump(doc);
+}
+
+std::string countTokensBody(std::string_view ir, std::string_view model) {
+  OJson doc = parseIr(ir);
+  auto contents = doc.find("contents");
+  if (contents == doc.end() || !contents->is_array()) {
+    throw Error(LLMP_E_INVALID, 400, "counting tokens needs a \"contents\" list");
+  }
+  eraseExtensions(&doc);
+  if (doc.contains("systemInstruction") || doc.contains("tools")) {
+    OJson request = OJson::object();
+    request["model"] = modelResource(normalizeModel(model));
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      if (it.key() != "model") {
+        request[it.key()] = std::move(it.value());
+      }
+    }
+    return dump(OJson{{"generateContentRequest", std::move(request)}});
+  }
+  return dump(OJson{{"contents", std::move(*contents)}});
+}
+
+std::string normalizeModel(std::string_view model) {
+  if (startsWith(model, "models/")) {
+    model.remove_prefix(7);
+  }
+  std::string_view id = model;
+  if (startsWith(id, "tunedModels/")) {
+    id.remove_prefix(12);
+  }
+  bool ok = !id.empty();
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      ok = false;
+      break;
+    }
+  }
+  if (!ok) {
+    std::string shown(model.substr(0, 100));
+    throw Error(LLMP_E_INVALID, 400,
+                shown.empty() ? std::string("no model given")
+                              : "invalid model id \"" + shown +
+                                    "\" (letters, digits, '-', '_' and '.' only)");
+  }
+  return std::string(model);
+}
+
+std::string modelResource(const std::string& normalized) {
+  return startsWith(normalized, "tunedModels/") ? normalized : "models/" + normalized;
+}
+
+}  // namespace llmp::plugins::gemini_api
