@@ -1,0 +1,252 @@
+#include "response_assembler.hpp"
+
+#include <cctype>
+
+#include "ids.hpp"
+
+namespace llmp::plugins::anthropic {
+namespace {
+
+int64_t count(const Json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_number() ? it->get<int64_t>() : 0;
+}
+
+std::string stringMember(const Json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool isRefusal(const std::string& finishReason) {
+  return finishReason == "SAFETY" || finishReason == "RECITATION" ||
+         finishReason == "BLOCKLIST" || finishReason == "PROHIBITED_CONTENT" ||
+         finishReason == "SPII" || finishReason.rfind("IMAGE_", 0) == 0;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return text;
+}
+
+}  // namespace
+
+Usage usageFromIr(const Json& usageMetadata) {
+  Usage usage;
+  if (!usageMetadata.is_object()) {
+    return usage;
+  }
+  int64_t prompt = count(usageMetadata, "promptTokenCount");
+  usage.cacheReadTokens = count(usageMetadata, "cachedContentTokenCount");
+  usage.inputTokens = prompt > usage.cacheReadTokens ? prompt - usage.cacheReadTokens : 0;
+  usage.outputTokens =
+      count(usageMetadata, "candidatesTokenCount") + count(usageMetadata, "thoughtsTokenCount");
+  return usage;
+}
+
+Json usageJson(const Usage& usage) {
+  return {{"input_tokens", usage.inputTokens},
+          {"output_tokens", usage.outputTokens},
+          {"cache_creation_input_tokens", 0},
+          {"cache_read_input_tokens", usage.cacheReadTokens}};
+}
+
+ResponseAssembler::ResponseAssembler(OnEvent onEvent, MintToolId mintToolId)
+    : onEvent_(std::move(onEvent)), mintToolId_(std::move(mintToolId)) {
+  if (!mintToolId_) {
+    mintToolId_ = [] { return mintId("toolu"); };
+  }
+}
+
+void ResponseAssembler::addChunk(const Json& chunk) {
+  if (!chunk.is_object()) {
+    return;
+  }
+  if (auto it = chunk.find("usageMetadata"); it != chunk.end() && it->is_object()) {
+    usage_ = usageFromIr(*it);  // cumulative: the last one seen counts
+  }
+  if (auto it = chunk.find("promptFeedback"); it != chunk.end() && it->is_object()) {
+    std::string reason = stringMember(*it, "blockReason");
+    if (!reason.empty()) {
+      blockReason_ = reason;
+    }
+  }
+  auto candidates = chunk.find("candidates");
+  if (candidates == chunk.end() || !candidates->is_array() || candidates->empty()) {
+    return;
+  }
+  // The proxy asks for one candidate; a second one would have nowhere to go in a Message.
+  const Json& candidate = (*candidates)[0];
+  if (!candidate.is_object()) {
+    return;
+  }
+  sawCandidate_ = true;
+  if (auto content = candidate.find("content"); content != candidate.end() && content->is_object()) {
+    if (auto parts = content->find("parts"); parts != content->end() && parts->is_array()) {
+      for (const auto& part : *parts) {
+        if (part.is_object()) {
+          addPart(part);
+        }
+      }
+    }
+  }
+  std::string reason = stringMember(candidate, "finishReason");
+  if (!reason.empty()) {
+    finishReason_ = reason;
+    finishMessage_ = stringMember(candidate, "finishMessage");
+  }
+}
+
+void ResponseAssembler::addPart(const Json& part) {
+  std::string signature = stringMember(part, "thoughtSignature");
+  auto thought = part.find("thought");
+  bool isThought = thought != part.end() && thought->is_boolean() && thought->get<bool>();
+
+  if (isThought) {
+    std::string text = stringMember(part, "text");
+    if (text.empty() && signature.empty()) {
+      return;
+    }
+    if (open_ != Kind::Thinking || thinkingSigned_) {
+      open(Kind::Thinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+    }
+    if (!text.empty()) {
+      delta({{"type", "thinking_delta"}, {"thinking", text}});
+    }
+    if (!signature.empty()) {
+      delta({{"type", "signature_delta"}, {"signature", signature}});
+      thinkingSigned_ = true;
+    }
+    return;
+  }
+
+  // A signature on any other part travels back to the client as a thinking block's
+  // signature, which clients return unchanged; the request side puts it back on the part
+  // that follows (for Gemini 3 the function call, which must carry it).
+  if (!signature.empty()) {
+    addSignature(signature);
+  }
+  if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
+    std::string id = stringMember(*call, "id");
+    if (id.empty()) {
+      id = mintToolId_();
+    }
+    Json args = Json::object();
+    if (auto it = call->find("args"); it != call->end() && it->is_object()) {
+      args = *it;
+    }
+    open(Kind::ToolUse, {{"type", "tool_use"},
+                         {"id", id},
+                         {"name", stringMember(*call, "name")},
+                         {"input", Json::object()}});
+    delta({{"type", "input_json_delta"}, {"partial_json", llmp::dumpJson(args)}});
+    close();  // Gemini sends each call whole
+    sawToolUse_ = true;
+    sawVisible_ = true;
+    return;
+  }
+  if (auto it = part.find("text"); it != part.end() && it->is_string()) {
+    addText(it->get<std::string>());
+    return;
+  }
+  if (auto code = part.find("executableCode"); code != part.end() && code->is_object()) {
+    addText("\n```" + lower(stringMember(*code, "language")) + "\n" +
+            stringMember(*code, "code") + "\n```\n");
+    return;
+  }
+  if (auto result = part.find("codeExecutionResult");
+      result != part.end() && result->is_object()) {
+    addText("\n```\n" + stringMember(*result, "output") + "\n```\n");
+    return;
+  }
+  // inlineData (generated images) and other part kinds have no Anthropic content block.
+}
+
+void ResponseAssembler::addText(const std::string& text) {
+  if (text.empty()) {
+    return;
+  }
+  if (open_ != Kind::Text) {
+    open(Kind::Text, {{"type", "text"}, {"text", ""}});
+  }
+  delta({{"type", "text_delta"}, {"text", text}});
+  sawVisible_ = true;
+}
+
+void ResponseAssembler::addSignature(const std::string& signature) {
+  if (open_ != Kind::Thinking || thinkingSigned_) {
+    open(Kind::Thinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+  }
+  delta({{"type", "signature_delta"}, {"signature", signature}});
+  thinkingSigned_ = true;
+  close();
+}
+
+void ResponseAssembler::open(Kind kind, Json contentBlock) {
+  close();
+  onEvent_({{"type", "content_block_start"},
+            {"index", nextIndex_},
+            {"content_block", std::move(contentBlock)}});
+  open_ = kind;
+  thinkingSigned_ = false;
+}
+
+void ResponseAssembler::close() {
+  if (open_ == Kind::None) {
+    return;
+  }
+  onEvent_({{"type", "content_block_stop"}, {"index", nextIndex_}});
+  ++nextIndex_;
+  open_ = Kind::None;
+}
+
+void ResponseAssembler::delta(Json delta) {
+  onEvent_({{"type", "content_block_delta"}, {"index", nextIndex_}, {"delta", std::move(delta)}});
+}
+
+Outcome ResponseAssembler::finish() {
+  close();
+  Outcome outcome;
+  if (finishReason_ == "MALFORMED_FUNCTION_CALL") {
+    outcome.ok = false;
+    std::string message =
+        "the model produced a malformed function call (Gemini finishReason "
+        "MALFORMED_FUNCTION_CALL)";
+    if (!finishMessage_.empty()) {
+      message += ": " + finishMessage_;
+    }
+    outcome.error = mapError(LLMP_E_UPSTREAM_HTTP, 502, message);
+    return outcome;
+  }
+  if (!blockReason_.empty() && !sawVisible_) {
+    outcome.stopReason = "refusal";
+    return outcome;
+  }
+  if (isRefusal(finishReason_)) {
+    outcome.stopReason = "refusal";
+    return outcome;
+  }
+  if (finishReason_ == "MAX_TOKENS") {
+    outcome.stopReason = "max_tokens";
+    return outcome;
+  }
+  if (!sawVisible_) {
+    outcome.ok = false;
+    std::string message = "the model returned an empty response";
+    if (!sawCandidate_) {
+      message += " (no candidate)";
+    } else if (!finishReason_.empty()) {
+      message += " (Gemini finishReason " + finishReason_ + ")";
+    }
+    if (!finishMessage_.empty()) {
+      message += ": " + finishMessage_;
+    }
+    outcome.error = mapError(LLMP_E_UPSTREAM_HTTP, 502, message);
+    return outcome;
+  }
+  outcome.stopReason = sawToolUse_ ? "tool_use" : "end_turn";
+  return outcome;
+}
+
+}  // namespace llmp::plugins::anthropic
