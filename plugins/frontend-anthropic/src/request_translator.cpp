@@ -2,6 +2,7 @@
 
 #include <llmp/cpp/gemini_schema.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -11,6 +12,8 @@
 
 namespace llmp::plugins::anthropic {
 namespace {
+
+constexpr int64_t kMaxThinkingBudget = 24576;
 
 [[noreturn]] void fail(const std::string& field, const std::string& problem) {
   throw RequestError(field + ": " + problem);
@@ -499,7 +502,13 @@ class Translator {
       if (!budget.is_number_integer()) {
         fail("thinking.budget_tokens", "must be an integer");
       }
-      config = {{"thinkingBudget", budget}, {"includeThoughts", true}};
+      if (budget.get<int64_t>() < 0) {
+        fail("thinking.budget_tokens", "must not be negative");
+      }
+      // Claude clients ask for up to ~32k ("ultrathink": 31999); Gemini Flash models refuse a
+      // budget above 24576, so the budget is capped there (a budget is an upper bound anyway).
+      config = {{"thinkingBudget", std::min<int64_t>(budget.get<int64_t>(), kMaxThinkingBudget)},
+                {"includeThoughts", true}};
     } else if (type == "adaptive") {
       // The model decides how long to think: Gemini's dynamic budget.
       config = {{"thinkingBudget", -1}, {"includeThoughts", true}};
