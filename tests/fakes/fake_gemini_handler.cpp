@@ -588,7 +588,7 @@ class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
       closeConnection(req);
       return;
     }
-    resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(plan.status));
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(plan.status));
     for (const auto& [k, v] : plan.headers) {
       resp.set(k, v);
     }

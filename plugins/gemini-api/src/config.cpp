@@ -171,8 +171,11 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
                              " (known: connect_ms, first_byte_ms, idle_ms)");
         }
       }
+    } else if (name != "type" && name != "fallback_model" && name != "enable_fallback" &&
+               name != "disable_fallback") {
+      // The host hands over the instance's whole mapping; keys it reads itself are not ours.
+      cfg.unknownSettings.push_back(name);
     }
-    // Other keys (type, extra settings of the host) are not ours to judge.
   }
 
   while (!cfg.baseUrl.empty() && cfg.baseUrl.back() == '/') {

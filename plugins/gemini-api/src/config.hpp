@@ -23,6 +23,7 @@ struct GeminiConfig {
   int64_t modelsCacheTtlMs = 300000;
   int64_t defaultRestMs = 60000;  // rest of a rate-limited key whose 429 named no delay
   std::string hostPort;           // "host:port" of base_url, for messages
+  std::vector<std::string> unknownSettings;  // keys neither we nor the host know (warned about)
 };
 
 // Parses the instance config. Keys come from `api_key` / `api_keys`, else from envKeys (the

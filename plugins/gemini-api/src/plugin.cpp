@@ -40,6 +40,10 @@ llmp_status LLMP_ABI create(const llmp_host_api* host, const char* type, llmp_by
     }
     GeminiConfig cfg = parseConfig(view(instanceName), view(configJson),
                                    std::getenv("GEMINI_API_KEY"));
+    for (const auto& name : cfg.unknownSettings) {
+      Host(host).log(LLMP_LOG_WARN, "backend '" + cfg.instance + "' (type gemini): unknown setting '" +
+                                        name + "' ignored (see docs/backends/gemini.md)");
+    }
     auto backend = std::make_unique<GeminiBackend>(Host(host), std::move(cfg));
     *out = reinterpret_cast<llmp_backend*>(backend.release());
     return LLMP_OK;

@@ -44,9 +44,9 @@ const Loaded& loaded() {
 const llmp_plugin_descriptor* pluginDescriptor() { return loaded().descriptor; }
 const llmp_backend_factory* backendFactory() { return loaded().factory; }
 
-Backend::Backend(TestHost& host, std::string name, const nlohmann::json& config) {
+Backend::Backend(const llmp_host_api* host, std::string name, const nlohmann::json& config) {
   std::string cfg = config.dump();
-  createStatus_ = backendFactory()->create(host.api(), "gemini", toBytes(name), toBytes(cfg),
+  createStatus_ = backendFactory()->create(host, "gemini", toBytes(name), toBytes(cfg),
                                            &backend_, createError_.sink());
 }
 

@@ -29,7 +29,7 @@ struct CallResult {
 class Backend {
  public:
   // Creates instance `name` from `config`; check created() / createError().
-  Backend(TestHost& host, std::string name, const nlohmann::json& config);
+  Backend(const llmp_host_api* host, std::string name, const nlohmann::json& config);
   ~Backend();
   Backend(const Backend&) = delete;
   Backend& operator=(const Backend&) = delete;

@@ -55,7 +55,7 @@ TestHost::TestHost() {
   };
   api_.kv_get = [](const llmp_host_api* h, llmp_bytes key, const llmp_bytes_sink* out) {
     std::string value;
-    llmp_status st = self(h)->kvGet(str(key), &value);
+    llmp_status st = self(h)->kvLookup(str(key), &value);
     if (st == LLMP_OK) {
       out->write(out->ctx, llmp_bytes{value.data(), value.size()});
     }
@@ -76,7 +76,19 @@ std::vector<std::string> TestHost::logLines() const {
   return logs_;
 }
 
-std::string TestHost::allLogText() const {
+llmp_status HostUnderTest::kvGet(const std::string& key, std::string* value) const {
+  struct Ctx {
+    std::string* out;
+  } ctx{value};
+  llmp_bytes_sink sink{sizeof(llmp_bytes_sink), &ctx, [](void* c, llmp_bytes data) {
+                         static_cast<Ctx*>(c)->out->append(str(data));
+                         return LLMP_OK;
+                       }};
+  value->clear();
+  return api()->kv_get(api(), llmp_bytes{key.data(), key.size()}, &sink);
+}
+
+std::string TestHost::allLogText() {
   std::string all;
   for (const auto& line : logLines()) {
     all += line + "\n";
@@ -84,9 +96,10 @@ std::string TestHost::allLogText() const {
   return all;
 }
 
-void TestHost::advanceWallMs(int64_t delta) {
+bool TestHost::advanceWallMs(int64_t delta) {
   std::lock_guard<std::mutex> lock(mu_);
   wallOffsetMs_ += delta;
+  return true;
 }
 
 size_t TestHost::fetchCount() const {
@@ -107,7 +120,7 @@ int64_t TestHost::wallMs() const {
   return now + wallOffsetMs_;
 }
 
-llmp_status TestHost::kvGet(const std::string& key, std::string* value) {
+llmp_status TestHost::kvLookup(const std::string& key, std::string* value) {
   int64_t now = wallMs();
   std::lock_guard<std::mutex> lock(mu_);
   auto it = kv_.find(key);

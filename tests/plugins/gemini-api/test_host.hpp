@@ -11,25 +11,43 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 namespace llmp::plugins::gemini_api::testing {
 
-class TestHost {
+// The host the plugin runs in during a test: this file's TestHost, or the real host services
+// (llmp::host::HostServices, host_services_host.cpp) in the *_hostsvc_test build.
+class HostUnderTest {
+ public:
+  virtual ~HostUnderTest() = default;
+  virtual const llmp_host_api* api() const = 0;
+  // Everything the plugin logged so far.
+  virtual std::string allLogText() = 0;
+  // Moves the wall clock the plugin sees forward; false when this host cannot.
+  virtual bool advanceWallMs(int64_t ms) = 0;
+  // Reads the host's key-value store the way the plugin does.
+  llmp_status kvGet(const std::string& key, std::string* value) const;
+};
+
+// The host for this test binary (defined once per binary).
+std::unique_ptr<HostUnderTest> makeHostUnderTest();
+
+class TestHost : public HostUnderTest {
  public:
   TestHost();
   TestHost(const TestHost&) = delete;
   TestHost& operator=(const TestHost&) = delete;
 
-  const llmp_host_api* api() const { return &api_; }
+  const llmp_host_api* api() const override { return &api_; }
 
   std::vector<std::string> logLines() const;
-  std::string allLogText() const;
-  // Advances the wall clock seen by the plugin (rest periods), in milliseconds.
-  void advanceWallMs(int64_t ms);
+  std::string allLogText() override;
+  bool advanceWallMs(int64_t ms) override;
   size_t fetchCount() const;
 
   // Implementation hooks (called through the C table).
   void log(int32_t level, const std::string& message);
-  llmp_status kvGet(const std::string& key, std::string* value);
+  llmp_status kvLookup(const std::string& key, std::string* value);
   void kvSet(const std::string& key, const std::string& value, int64_t ttlMs);
   void kvDelete(const std::string& key);
   int64_t wallMs() const;

@@ -87,7 +87,11 @@ INSTANTIATE_TEST_SUITE_P(
                       MapCase{500, "", LLMP_E_UPSTREAM_HTTP, 502},
                       MapCase{502, "", LLMP_E_UPSTREAM_HTTP, 502},
                       MapCase{503, "", LLMP_E_UNAVAILABLE, 503},
-                      MapCase{504, "", LLMP_E_TIMEOUT, 504}));
+                      MapCase{504, "", LLMP_E_TIMEOUT, 504}),
+    [](const ::testing::TestParamInfo<MapCase>& info) {
+      return "Http" + std::to_string(info.param.upstream) +
+             (info.param.reason.empty() ? std::string() : "_" + info.param.reason);
+    });
 
 TEST(GoogleErrors, RateLimitCarriesTheDelayAndRedactsSecrets) {
   std::string body = R"({"error":{"code":429,"message":"key AIzaSECRET over quota",)"
