@@ -9,6 +9,19 @@ namespace {
 
 constexpr int kMaxDepth = 512;
 
+// True when none of the eight bytes is a control character, '"', '\\' or non-ASCII (SWAR:
+// each test is non-zero exactly when some byte matches).
+inline bool plainWord(uint64_t v) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  uint64_t control = (v - kOnes * 0x20) & ~v & kHighs;
+  uint64_t q = v ^ (kOnes * static_cast<uint64_t>('"'));
+  uint64_t quote = (q - kOnes) & ~q & kHighs;
+  uint64_t b = v ^ (kOnes * static_cast<uint64_t>('\\'));
+  uint64_t backslash = (b - kOnes) & ~b & kHighs;
+  return ((control | quote | backslash | (v & kHighs)) == 0);
+}
+
 // A validating recursive-descent scanner over one JSON text. Structure walkers (object/array)
 // take callbacks so the caller can inspect the members it cares about and skip the rest.
 class Scanner {
@@ -146,7 +159,15 @@ class Scanner {
     const char* start = ++p_;
     bool sawEscape = false;
     while (true) {
-      // Fast path over plain printable ASCII.
+      // Fast path over plain printable ASCII: eight bytes at a time, then byte by byte.
+      while (end_ - p_ >= 8) {
+        uint64_t word;
+        std::memcpy(&word, p_, 8);
+        if (!plainWord(word)) {
+          break;
+        }
+        p_ += 8;
+      }
       while (p_ < end_) {
         unsigned char c = static_cast<unsigned char>(*p_);
         if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
@@ -399,18 +420,37 @@ bool typedMember(Scanner& s, int depth, std::string_view prefix, std::string_vie
   return s.semantic(invalidValue(std::string(prefix) + std::string(field), expected, c));
 }
 
+// Names a field for messages; built only when there is something to report.
+struct FieldPath {
+  std::string_view prefix;
+  std::string_view field;
+  long index = -1;
+  std::string str() const {
+    std::string out(prefix);
+    out.append(field);
+    if (index >= 0) {
+      out += "[" + std::to_string(index) + "]";
+    }
+    return out;
+  }
+};
+
 // A Content object: {role?: string, parts?: [object, ...], ...}.
-bool content(Scanner& s, int depth, const std::string& path) {
+bool content(Scanner& s, int depth, const FieldPath& where) {
   char c = s.peek();
   if (c != '{') {
     if (c == '\0') {
       return s.value(depth);
     }
-    return s.semantic(invalidValue(path, "a Content object", c));
+    return s.semantic(invalidValue(where.str(), "a Content object", c));
   }
   return s.object(depth, [&](std::string_view key, bool escaped) {
     if (keyIs(key, escaped, "role")) {
-      return typedMember(s, depth + 1, path, ".role", '"', "a string");
+      char r = s.peek();
+      if (r == '"' || r == 'n' || r == '\0') {
+        return s.value(depth + 1);
+      }
+      return s.semantic(invalidValue(where.str() + ".role", "a string", r));
     }
     if (keyIs(key, escaped, "parts")) {
       char p = s.peek();
@@ -419,13 +459,14 @@ bool content(Scanner& s, int depth, const std::string& path) {
       }
       if (p != '[') {
         return p == '\0' ? s.value(depth + 1)
-                         : s.semantic(invalidValue(path + ".parts", "an array of Part objects", p));
+                         : s.semantic(invalidValue(where.str() + ".parts",
+                                                   "an array of Part objects", p));
       }
       return s.array(depth + 1, [&](size_t index) {
         char e = s.peek();
         if (e != '{' && e != '\0') {
-          return s.semantic(invalidValue(path + ".parts[" + std::to_string(index) + "]",
-                                         "a Part object", e));
+          return s.semantic(invalidValue(
+              where.str() + ".parts[" + std::to_string(index) + "]", "a Part object", e));
         }
         return s.value(depth + 2);
       });
@@ -463,14 +504,13 @@ bool generateRequest(Scanner& s, int depth, std::string_view prefix) {
       contentsCount = 0;
       return s.array(depth + 1, [&](size_t index) {
         ++contentsCount;
-        return content(s, depth + 2,
-                       std::string(prefix) + "contents[" + std::to_string(index) + "]");
+        return content(s, depth + 2, FieldPath{prefix, "contents", static_cast<long>(index)});
       });
     }
     if (keyIs(key, escaped, "systemInstruction")) {
       char v = s.peek();
       if (v == '{') {
-        return content(s, depth + 1, std::string(prefix) + "systemInstruction");
+        return content(s, depth + 1, FieldPath{prefix, "systemInstruction"});
       }
       return typedMember(s, depth + 1, prefix, "systemInstruction", '{', "a Content object");
     }
@@ -558,7 +598,7 @@ CheckResult checkCountTokensRequest(std::string_view body, std::string_view* ir)
         return s.value(1);
       }
       return s.array(1, [&](size_t index) {
-        return content(s, 2, "contents[" + std::to_string(index) + "]");
+        return content(s, 2, FieldPath{"", "contents", static_cast<long>(index)});
       });
     }
     if (keyIs(key, escaped, "generateContentRequest")) {

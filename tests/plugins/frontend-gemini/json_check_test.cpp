@@ -149,3 +149,42 @@ TEST(GeminiJsonCheck, CountTokensForms) {
   EXPECT_FALSE(fg::checkCountTokensRequest("[1]", &ir).ok);
   EXPECT_FALSE(fg::checkCountTokensRequest("{\"contents\":[", &ir).ok);
 }
+
+// The hand-written checker agrees with a strict parser on syntax: random byte mutations of a
+// rich body are rejected by the checker whenever nlohmann rejects them, and a syntax complaint
+// ("... at byte N.") from the checker always means nlohmann rejects the text too.
+TEST(GeminiJsonCheck, AgreesWithAStrictParserOnMutatedBodies) {
+  std::string base = gemini_test::readGolden("request_gemini_cli.json");
+  const char alphabet[] = "{}[]\":,\\ nu0-1.eE\x01\x80\xC3\xA9\xED\xF0tfa";
+  uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&state]() {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int syntaxRejects = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::string body = base;
+    int edits = 1 + static_cast<int>(next() % 3);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = next() % body.size();
+      char c = alphabet[next() % (sizeof(alphabet) - 1)];
+      switch (next() % 3) {
+        case 0: body[pos] = c; break;
+        case 1: body.insert(pos, 1, c); break;
+        default: body.erase(pos, 1); break;
+      }
+    }
+    fg::CheckResult r = fg::checkGenerateRequest(body);
+    bool strictOk = llmp::parseJson(body).has_value();
+    if (!strictOk) {
+      ASSERT_FALSE(r.ok) << "accepted malformed JSON: " << body;
+    }
+    if (!r.ok && r.message.find(" at byte ") != std::string::npos) {
+      ++syntaxRejects;
+      ASSERT_FALSE(strictOk) << r.message << "\n" << body;
+    }
+  }
+  EXPECT_GT(syntaxRejects, 1000);  // the mutations really exercised the syntax checks
+}
