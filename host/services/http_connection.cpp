@@ -1,0 +1,66 @@
+#include "services/http_connection.h"
+
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Timespan.h>
+
+namespace llmp::host::services {
+namespace {
+
+// Poco's sessions keep read()/get()/refill() protected; this opens them up for the body reader.
+template <class Session>
+class ConnectionImpl final : public Session, public HttpConnection {
+ public:
+  template <class... Args>
+  explicit ConnectionImpl(Args&&... args) : Session(std::forward<Args>(args)...) {
+    // The pool decides when an idle connection is too old; Poco must not silently reconnect.
+    this->setKeepAliveTimeout(Poco::Timespan(24 * 3600, 0));
+  }
+
+  Poco::Net::HTTPClientSession& session() override { return *this; }
+
+  void open() override {
+    forgetReceiveTimeout();
+    this->reconnect();
+  }
+
+  int readSome(char* buffer, std::streamsize length) override {
+    return this->read(buffer, length);  // HTTPSClientSession::read maps an unclean TLS close to 0
+  }
+
+  int nextByte() override {
+    try {
+      if (this->buffered() == 0) {
+        this->refill();
+        if (this->buffered() == 0) {
+          return -1;
+        }
+      }
+      return static_cast<unsigned char>(this->get());
+    } catch (const Poco::Net::SSLConnectionUnexpectedlyClosedException&) {
+      return -1;
+    }
+  }
+
+  int bufferedBytes() override { return this->buffered(); }
+};
+
+}  // namespace
+
+void HttpConnection::setReceiveTimeoutMs(int64_t ms) {
+  if (ms == receiveTimeoutMs_) {
+    return;
+  }
+  session().socket().setReceiveTimeout(Poco::Timespan(ms * 1000));
+  receiveTimeoutMs_ = ms;
+}
+
+std::unique_ptr<HttpConnection> makeHttpConnection(const HttpUrl& url,
+                                                   const Poco::Net::Context::Ptr& tls) {
+  if (url.tls) {
+    return std::make_unique<ConnectionImpl<Poco::Net::HTTPSClientSession>>(url.host, url.port, tls);
+  }
+  return std::make_unique<ConnectionImpl<Poco::Net::HTTPClientSession>>(url.host, url.port);
+}
+
+}  // namespace llmp::host::services

@@ -1,0 +1,45 @@
+// One upstream HTTP/1.1 connection: a Poco client session plus the low-level reads the body
+// reader needs (Poco keeps them protected). Used by one thread at a time; pooled between uses.
+#pragma once
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+
+#include <cstdint>
+#include <ios>
+#include <memory>
+
+#include "services/http_url.h"
+
+namespace llmp::host::services {
+
+class HttpConnection {
+ public:
+  virtual ~HttpConnection() = default;
+
+  virtual Poco::Net::HTTPClientSession& session() = 0;
+  // Connects now (TCP connect with the session's connection timeout, then the TLS handshake).
+  virtual void open() = 0;
+  // Bytes already buffered by the session first, else at most one socket read.
+  // 0 when the peer closed the connection.
+  virtual int readSome(char* buffer, std::streamsize length) = 0;
+  // The next byte (0..255), or -1 when the peer closed the connection.
+  virtual int nextByte() = 0;
+  // Bytes received but not consumed yet.
+  virtual int bufferedBytes() = 0;
+
+  // Sets SO_RCVTIMEO unless it already has this value (saves a syscall per request).
+  void setReceiveTimeoutMs(int64_t ms);
+  void forgetReceiveTimeout() { receiveTimeoutMs_ = -1; }
+
+  int64_t idleSinceMs = 0;  // when it went back into the pool
+
+ private:
+  int64_t receiveTimeoutMs_ = -1;
+};
+
+// A fresh, unconnected connection for url; tls must be set for https URLs.
+std::unique_ptr<HttpConnection> makeHttpConnection(const HttpUrl& url,
+                                                   const Poco::Net::Context::Ptr& tls);
+
+}  // namespace llmp::host::services

@@ -1,0 +1,397 @@
+// http_fetch through the real llmp_host_api table against servers on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/StreamCopier.h>
+
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/host.hpp>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "services/host_services.h"
+#include "test_servers.hpp"
+
+namespace llmp::host::services::testing {
+namespace {
+
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+class HttpFetchTest : public ::testing::Test {
+ protected:
+  HostServices services_;
+  llmp::Host host_{services_.apiFor("test")};
+
+  llmp_status get(const std::string& url, llmp::HttpResponse* resp, llmp::ErrorRecord* err,
+                  uint32_t flags = 0) {
+    llmp::HttpRequest req;
+    req.url = url;
+    req.flags = flags;
+    return host_.fetch(req, resp, err);
+  }
+};
+
+TEST_F(HttpFetchTest, GetAndPostCarryHeadersAndBody) {
+  PocoServer server([](HTTPServerRequest& req, HTTPServerResponse& resp) {
+    std::string body;
+    Poco::StreamCopier::copyToString(req.stream(), body);
+    resp.set("X-Echo-Method", req.getMethod());
+    resp.set("X-Echo-Header", req.get("X-Test", "<none>"));
+    resp.set("X-Echo-Content-Type", req.getContentType());
+    resp.setStatus(req.getMethod() == "POST" ? HTTPServerResponse::HTTP_CREATED : HTTPServerResponse::HTTP_OK);
+    resp.setContentType("text/plain");
+    std::string answer = req.getMethod() == "POST" ? "got:" + body : "hello";
+    resp.sendBuffer(answer.data(), answer.size());
+  });
+
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  llmp::HttpRequest req;
+  req.url = server.url("/echo?x=1");
+  req.headers = {{"X-Test", "abc"}};
+  ASSERT_EQ(host_.fetch(req, &got, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "hello");
+  EXPECT_EQ(got.header("x-echo-method"), "GET");
+  EXPECT_EQ(got.header("X-Echo-Header"), "abc");
+
+  llmp::HttpResponse posted;
+  req.method = "POST";
+  req.headers = {{"X-Test", "def"}, {"Content-Type", "application/json"}};
+  req.body = R"({"a":1})";
+  ASSERT_EQ(host_.fetch(req, &posted, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(posted.status, 201);
+  EXPECT_EQ(posted.body, R"(got:{"a":1})");
+  EXPECT_EQ(posted.header("X-Echo-Method"), "POST");
+  EXPECT_EQ(posted.header("X-Echo-Header"), "def");
+  EXPECT_EQ(posted.header("X-Echo-Content-Type"), "application/json");
+}
+
+TEST_F(HttpFetchTest, ChunkedPiecesReachTheSinkBeforeTheServerSendsTheNext) {
+  Latch firstSeen;
+  std::atomic<bool> secondSent{false};
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    resp.setChunkedTransferEncoding(true);
+    std::ostream& out = resp.send();
+    out << "first";
+    out.flush();
+    firstSeen.wait();  // released by the client's on_body
+    secondSent.store(true);
+    out << "second";
+    out.flush();
+  });
+
+  std::vector<std::string> pieces;
+  bool secondSentWhenFirstArrived = true;
+  int32_t status = 0;
+  llmp::HttpRequest req;
+  req.url = server.url("/stream");
+  llmp::ErrorRecord err;
+  llmp_status rc = host_.fetch(
+      req,
+      [&](int32_t s, const llmp_header*, size_t) {
+        status = s;
+        return true;
+      },
+      [&](std::string_view chunk) {
+        if (pieces.empty()) {
+          secondSentWhenFirstArrived = secondSent.load();
+          firstSeen.open();
+        }
+        pieces.emplace_back(chunk);
+        return true;
+      },
+      &err);
+  ASSERT_EQ(rc, LLMP_OK) << err.message;
+  EXPECT_EQ(status, 200);
+  ASSERT_FALSE(pieces.empty());
+  EXPECT_EQ(pieces.front(), "first");
+  EXPECT_FALSE(secondSentWhenFirstArrived) << "the body was buffered instead of streamed";
+  std::string all;
+  for (const auto& p : pieces) {
+    all += p;
+  }
+  EXPECT_EQ(all, "firstsecond");
+}
+
+TEST_F(HttpFetchTest, ContentLengthBodyArrivesWhole) {
+  std::string big(200000, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) {
+    big[i] = static_cast<char>('a' + i % 26);
+  }
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    resp.setContentLength(static_cast<std::streamsize>(big.size()));
+    resp.sendBuffer(big.data(), big.size());
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(get(server.url("/big"), &got, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(got.header("Content-Length"), std::to_string(big.size()));
+  EXPECT_EQ(got.body, big);
+}
+
+TEST_F(HttpFetchTest, SequentialRequestsReuseOneConnection) {
+  PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
+  for (int i = 0; i < 5; ++i) {
+    llmp::HttpResponse got;
+    llmp::ErrorRecord err;
+    ASSERT_EQ(get(server.url("/r"), &got, &err), LLMP_OK) << err.message;
+    EXPECT_EQ(got.body, "ok");
+  }
+  EXPECT_EQ(server.connectionsSeen(), 1u);
+}
+
+TEST_F(HttpFetchTest, NoReuseFlagOpensAFreshConnectionEachTime) {
+  PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
+  for (int i = 0; i < 3; ++i) {
+    llmp::HttpResponse got;
+    llmp::ErrorRecord err;
+    ASSERT_EQ(get(server.url("/r"), &got, &err, LLMP_HTTP_NO_REUSE), LLMP_OK) << err.message;
+  }
+  EXPECT_EQ(server.connectionsSeen(), 3u);
+}
+
+TEST_F(HttpFetchTest, ConnectRefusedIsUnavailableAndHidesTheQuery) {
+  uint16_t port;
+  {
+    Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
+    port = probe.address().port();
+  }
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/models?key=SECRET-KEY";
+  EXPECT_EQ(get(url, &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_EQ(err.code, LLMP_E_UNAVAILABLE);
+  EXPECT_NE(err.message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << err.message;
+  EXPECT_EQ(err.message.find("SECRET-KEY"), std::string::npos) << err.message;
+}
+
+TEST_F(HttpFetchTest, UnknownHostIsUnavailable) {
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(get("http://no-such-host.invalid/x", &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_NE(err.message.find("no-such-host.invalid:80"), std::string::npos) << err.message;
+}
+
+TEST_F(HttpFetchTest, SilentServerHitsTheFirstByteTimeout) {
+  Latch release;
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    release.wait();
+    resp.sendBuffer("late", 4);
+  });
+  llmp::HttpRequest req;
+  req.url = server.url("/slow");
+  req.firstByteTimeoutMs = 200;
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_TIMEOUT);
+  EXPECT_NE(err.message.find("no first byte from 127.0.0.1:" + std::to_string(server.port()) +
+                             " within 200 ms"),
+            std::string::npos)
+      << err.message;
+  release.open();
+}
+
+TEST_F(HttpFetchTest, StalledBodyHitsTheIdleTimeout) {
+  Latch release;
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    resp.setChunkedTransferEncoding(true);
+    std::ostream& out = resp.send();
+    out << "part";
+    out.flush();
+    release.wait();
+  });
+  llmp::HttpRequest req;
+  req.url = server.url("/stall");
+  req.idleTimeoutMs = 200;
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_TIMEOUT);
+  EXPECT_EQ(got.body, "part");
+  EXPECT_NE(err.message.find("idle"), std::string::npos) << err.message;
+  release.open();
+}
+
+TEST_F(HttpFetchTest, TotalTimeoutEndsASlowStream) {
+  Latch release;
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    resp.setChunkedTransferEncoding(true);
+    std::ostream& out = resp.send();
+    // A trickle that never trips the idle timeout.
+    for (int i = 0; i < 100 && !release.isOpen(); ++i) {
+      out << "x";
+      out.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  llmp::HttpRequest req;
+  req.url = server.url("/trickle");
+  req.totalTimeoutMs = 300;
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_TIMEOUT);
+  EXPECT_NE(err.message.find("total timeout of 300 ms"), std::string::npos) << err.message;
+  release.open();
+}
+
+TEST_F(HttpFetchTest, CancelFromOnBodyThenTheNextRequestWorks) {
+  std::string body(100000, 'b');
+  PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
+    resp.setContentLength(static_cast<std::streamsize>(body.size()));
+    resp.sendBuffer(body.data(), body.size());
+  });
+  llmp::HttpRequest req;
+  req.url = server.url("/b");
+  llmp::ErrorRecord err;
+  int calls = 0;
+  llmp_status rc = host_.fetch(
+      req, [](int32_t, const llmp_header*, size_t) { return true; },
+      [&](std::string_view) {
+        ++calls;
+        return false;
+      },
+      &err);
+  EXPECT_EQ(rc, LLMP_E_CANCELLED);
+  EXPECT_EQ(calls, 1);
+
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err2;
+  ASSERT_EQ(host_.fetch(req, &got, &err2), LLMP_OK) << err2.message;
+  EXPECT_EQ(got.body, body);
+}
+
+TEST_F(HttpFetchTest, CancelFromOnHeadIsCancelled) {
+  PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
+  llmp::HttpRequest req;
+  req.url = server.url("/h");
+  llmp::ErrorRecord err;
+  bool bodySeen = false;
+  llmp_status rc = host_.fetch(
+      req, [](int32_t, const llmp_header*, size_t) { return false; },
+      [&](std::string_view) {
+        bodySeen = true;
+        return true;
+      },
+      &err);
+  EXPECT_EQ(rc, LLMP_E_CANCELLED);
+  EXPECT_FALSE(bodySeen);
+}
+
+TEST_F(HttpFetchTest, ServerClosingMidBodyIsUnavailable) {
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s);
+    RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(get(server.url("/cut"), &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_EQ(got.body, "0123456789");
+  EXPECT_NE(err.message.find("closed before the full body"), std::string::npos) << err.message;
+}
+
+TEST_F(HttpFetchTest, ServerClosingMidChunkedBodyIsUnavailable) {
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s);
+    RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(get(server.url("/cut"), &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_EQ(got.body, "hello");
+}
+
+TEST_F(HttpFetchTest, BodyEndedByCloseIsComplete) {
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s);
+    RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(get(server.url("/close"), &got, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(got.body, "until the end");
+}
+
+TEST_F(HttpFetchTest, ReusedConnectionClosedByTheServerIsRetriedOnce) {
+  RawServer server([](Poco::Net::StreamSocket& s, int index) {
+    if (!RawServer::readRequestHead(s)) {
+      return;
+    }
+    RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nconn" + std::to_string(index));
+    if (index == 0) {
+      // Take the second request, then drop the connection without an answer, as a server
+      // whose keep-alive timer fired at that moment would.
+      RawServer::readRequestHead(s);
+    }
+  });
+  llmp::HttpResponse first;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(get(server.url("/a"), &first, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(first.body, "conn0");
+  llmp::HttpResponse second;
+  ASSERT_EQ(get(server.url("/b"), &second, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(second.body, "conn1");
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST_F(HttpFetchTest, MalformedRequestsAreInvalid) {
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(get("ftp://example.com/", &got, &err), LLMP_E_INVALID);
+  EXPECT_EQ(get("http:///path", &got, &err), LLMP_E_INVALID);
+  EXPECT_EQ(get("http://host:99999/", &got, &err), LLMP_E_INVALID);
+  EXPECT_EQ(get("http://a b/", &got, &err), LLMP_E_INVALID);
+
+  llmp::HttpRequest req;
+  req.url = "http://127.0.0.1:1/x?key=SECRET";
+  req.headers = {{"Authorization", "Bearer SECRET\r\nX-Evil: 1"}};
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_INVALID);
+  EXPECT_EQ(err.message.find("SECRET"), std::string::npos) << err.message;
+
+  req.headers = {};
+  req.method = "GE T";
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_INVALID);
+}
+
+TEST_F(HttpFetchTest, HttpsToAPlainServerFailsCleanly) {
+  PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/tls";
+  EXPECT_EQ(get(url, &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_NE(err.message.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos)
+      << err.message;
+}
+
+TEST_F(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
+  PocoServer server([](HTTPServerRequest& req, HTTPServerResponse& resp) {
+    std::string answer = req.getURI();
+    resp.sendBuffer(answer.data(), answer.size());
+  });
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        llmp::HttpResponse got;
+        llmp::ErrorRecord err;
+        std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
+        if (get(server.url(path), &got, &err) == LLMP_OK && got.body == path) {
+          ok.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(ok.load(), 200);
+  EXPECT_LE(server.connectionsSeen(), 8u);
+}
+
+}  // namespace
+}  // namespace llmp::host::services::testing
