@@ -124,7 +124,9 @@ FakeGemini::State::State(FakeGeminiOptions opts)
 
 void FakeGemini::State::record(RecordedRequest request) {
   std::lock_guard<std::mutex> lock(mu);
-  recorded.push_back(std::move(request));
+  if (options.maxRecorded > 0) {
+    recorded.push_back(std::move(request));
+  }
   ++recordedTotal;
   while (recorded.size() > options.maxRecorded) {
     recorded.pop_front();

@@ -81,7 +81,7 @@ struct FakeGeminiOptions {
   int chunks = 3;      // chunks of a default streamed answer
   int chunkDelayMs = 0;
   std::set<std::string> validKeys;  // empty = any non-empty key is valid
-  size_t maxRecorded = 10000;       // oldest requests are forgotten beyond this
+  size_t maxRecorded = 1000;  // oldest requests are forgotten beyond this (0 = record none)
 };
 
 class FakeGemini {

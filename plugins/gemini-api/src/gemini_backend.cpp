@@ -266,17 +266,32 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
   };
 
   ErrorRecord detail;
+  // A gateway that ignores alt=sse answers with a JSON array (or one object) instead of SSE:
+  // collect it and hand its elements on at the end rather than finding no events in it.
+  bool jsonBody = false;
+  std::string json;
   llmp_status st = host_.fetch(
       makeRequest("POST", url, key, body),
-      [&](int32_t s, const llmp_header*, size_t) {
+      [&](int32_t s, const llmp_header* headers, size_t count) {
         status = s;
         headSeen = true;
+        std::string_view type = findHeader(headers, count, "content-type");
+        jsonBody = type.find("application/json") != std::string_view::npos;
         return true;
       },
       [&](std::string_view chunk) {
         if (status < 200 || status > 299) {
           errorBody.append(chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody,
                                                                     errorBody.size())));
+          return true;
+        }
+        if (jsonBody) {
+          if (json.size() + chunk.size() > kMaxResponseBody) {
+            failure.emplace(LLMP_E_UPSTREAM_HTTP, 502,
+                            "the Gemini API sent a response larger than 256 MiB");
+            return false;
+          }
+          json.append(chunk);
           return true;
         }
         return parser.feed(chunk, onEvent);
@@ -299,7 +314,27 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
   if (status < 200 || status > 299) {
     return upstreamError(status, errorBody);
   }
-  parser.finish(onEvent);
+  if (jsonBody) {
+    // ordered_json keeps each element's member order as the upstream wrote it.
+    auto doc = nlohmann::ordered_json::parse(json, nullptr, false);
+    if (doc.is_discarded()) {
+      throw Error(LLMP_E_UPSTREAM_HTTP, 502,
+                  "the Gemini API sent a streamed answer that is not valid JSON");
+    }
+    if (!doc.is_array()) {
+      doc = nlohmann::ordered_json::array({std::move(doc)});
+    }
+    for (const auto& item : doc) {
+      if (!onEvent({}, item.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace))) {
+        break;
+      }
+    }
+  } else {
+    parser.finish(onEvent);
+  }
+  if (!emitted && !clientGone && !failure && !rateLimited) {
+    throw Error(LLMP_E_UPSTREAM_HTTP, 502, "the Gemini API ended the stream without any chunk");
+  }
   if (clientGone) {
     throw Error(LLMP_E_CANCELLED, 499, "the client went away");
   }

@@ -227,6 +227,27 @@ TEST_F(GeminiBackendTest, StreamsTheDefaultEchoInSeveralChunks) {
   EXPECT_EQ(json::parse(r.chunks.back())["candidates"][0]["finishReason"], "STOP");
 }
 
+TEST_F(GeminiBackendTest, AJsonArrayInsteadOfSseIsStillDeliveredChunkByChunk) {
+  // A gateway that ignores alt=sse answers like streamGenerateContent without it.
+  std::vector<std::string> chunks = {ScriptedResponse::textChunk("a"),
+                                     ScriptedResponse::textChunk("b", "STOP")};
+  fake_.push(ScriptedResponse::json("[" + chunks[0] + ",\r\n" + chunks[1] + "]"));
+  auto b = make(config());
+  CallResult r = b->generate("gemini-2.5-flash", kHello, true);
+  ASSERT_EQ(r.status, LLMP_OK) << r.error.message;
+  EXPECT_EQ(r.chunks, chunks);
+}
+
+TEST_F(GeminiBackendTest, AStreamWithoutAnyChunkIsABadGateway) {
+  auto empty = ScriptedResponse::json(": nothing but a comment\n\n");
+  empty.contentType = "text/event-stream";
+  fake_.push(empty);
+  auto b = make(config());
+  CallResult r = b->generate("gemini-2.5-flash", kHello, true);
+  EXPECT_EQ(r.status, LLMP_E_UPSTREAM_HTTP);
+  EXPECT_EQ(r.error.httpStatus, 502);
+}
+
 TEST_F(GeminiBackendTest, AnErrorEventMidStreamEndsWithTheMappedError) {
   std::string error = R"({"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}})";
   fake_.push(ScriptedResponse::stream({ScriptedResponse::textChunk("partial"), error}));
@@ -389,6 +410,19 @@ TEST_F(GeminiBackendTest, ARateLimitedKeyRestsWhileTheOthersServe) {
     b->generate("gemini-2.5-flash", kHello, false);
   }
   EXPECT_EQ(hitsFor(fake_, "k1"), 2u);
+}
+
+TEST_F(GeminiBackendTest, A429EventBeforeAnyChunkAlsoRotatesTheKey) {
+  auto limited = ScriptedResponse::stream(
+      {R"({"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}})"});
+  limited.apiKey = "k1";
+  fake_.push(limited);
+  auto b = make(config({"k1", "k2"}));
+  CallResult r = b->generate("gemini-2.5-flash", kHello, true);
+  ASSERT_EQ(r.status, LLMP_OK) << r.error.message;
+  EXPECT_EQ(r.chunks.size(), 3u);
+  EXPECT_EQ(hitsFor(fake_, "k1"), 1u);
+  EXPECT_EQ(hitsFor(fake_, "k2"), 1u);
 }
 
 TEST_F(GeminiBackendTest, WhenEveryKeyRestsTheShortestDelayIsReturned) {
