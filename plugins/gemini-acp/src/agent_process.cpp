@@ -201,7 +201,9 @@ std::string AgentProcess::exitDescription() const {
 
 void AgentProcess::terminate() {
   llmp_process* process = process_.load();
-  if (process != nullptr && alive_.load() && LLMP_HOST_HAS(options_.host, process_kill)) {
+  // Not alive from now on, so the pool replaces it even before the exit is reported.
+  bool wasAlive = alive_.exchange(false);
+  if (process != nullptr && wasAlive && LLMP_HOST_HAS(options_.host, process_kill)) {
     options_.host->process_kill(options_.host, process, 15);
   }
 }
