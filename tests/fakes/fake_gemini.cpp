@@ -75,7 +75,17 @@ std::string RecordedRequest::queryParam(std::string_view name) const {
 
 std::string RecordedRequest::apiKey() const {
   std::string key = header("x-goog-api-key");
-  return key.empty() ? queryParam("key") : key;
+  if (key.empty()) {
+    key = queryParam("key");
+  }
+  if (key.empty()) {
+    // OAuth-style callers (gemini-cli's bearer mode, some gateways) send the key as a token.
+    std::string auth = header("authorization");
+    if (auth.size() > 7 && iequal(auth.substr(0, 7), "Bearer ")) {
+      key = auth.substr(7);
+    }
+  }
+  return key;
 }
 
 // ---- ScriptedResponse ---------------------------------------------------------------------

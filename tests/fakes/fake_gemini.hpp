@@ -1,7 +1,7 @@
 // A fake Gemini API (generativelanguage.googleapis.com, v1beta/v1 wire format) on 127.0.0.1 for
 // tests and the benchmark. By default it answers like the real service (generateContent echoes
 // "echo: <last user text>", streamGenerateContent with and without alt=sse, countTokens, models
-// list/get) and requires an API key (x-goog-api-key header or ?key=). Tests script it to answer
+// list/get) and requires an API key (x-goog-api-key header, ?key= or Authorization: Bearer). Tests script it to answer
 // errors, custom bodies or chunk lists, to stream slowly, to break the stream, or to hold a chunk
 // until released. It records every request.
 //
@@ -33,7 +33,7 @@ struct RecordedRequest {
   std::string header(std::string_view name) const;
   // Decoded query parameter; empty when absent.
   std::string queryParam(std::string_view name) const;
-  // The API key the request carried (x-goog-api-key header, else ?key=).
+  // The API key the request carried (x-goog-api-key header, else ?key=, else a Bearer token).
   std::string apiKey() const;
 };
 

@@ -325,7 +325,8 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
       doc = nlohmann::ordered_json::array({std::move(doc)});
     }
     for (const auto& item : doc) {
-      if (!onEvent({}, item.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace))) {
+      auto text = item.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+      if (!onEvent({}, text)) {
         break;
       }
     }

@@ -453,7 +453,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       lock.unlock();
       return sendJson(resp, 400, googleError(400, "cloudaicompanionProject is required", "", ""));
     }
-    std::string name = "operations/onboard-" + std::to_string(++s_->counter);
+    std::string name = "operations/onboard-" + std::to_string(s_->operations.size() + 1);
     s_->operations[name] = 0;
     s_->options.onboardedTierId = tierId;
     s_->onboardedProject = project.empty() ? "managed-free-project" : project;
