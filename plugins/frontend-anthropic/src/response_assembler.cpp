@@ -124,6 +124,14 @@ void ResponseAssembler::addPart(const Json& part) {
   // A signature on any other part travels back to the client as a thinking block's
   // signature, which clients return unchanged; the request side puts it back on the part
   // that follows (for Gemini 3 the function call, which must carry it).
+  auto text = part.find("text");
+  bool emptyText = text != part.end() && text->is_string() && text->get_ref<const std::string&>().empty();
+  if (!signature.empty() && emptyText && (open_ != Kind::Thinking || thinkingSigned_)) {
+    // A signature alone on an empty text part ends a plain answer (Gemini streams it last).
+    // Gemini does not require it back outside function-call turns, and a signature-only
+    // thinking block after the text would only show up as an empty thought in clients.
+    return;
+  }
   if (!signature.empty()) {
     addSignature(signature);
   }
@@ -146,8 +154,8 @@ void ResponseAssembler::addPart(const Json& part) {
     sawVisible_ = true;
     return;
   }
-  if (auto it = part.find("text"); it != part.end() && it->is_string()) {
-    addText(it->get<std::string>());
+  if (text != part.end() && text->is_string()) {
+    addText(text->get<std::string>());
     return;
   }
   if (auto code = part.find("executableCode"); code != part.end() && code->is_object()) {
