@@ -58,11 +58,17 @@ void dropThoughtParts(OJson* contents) {
       continue;
     }
     bool hadThought = false;
+    for (const auto& part : *parts) {
+      hadThought = hadThought || isThought(part);
+    }
+    if (!hadThought) {
+      ++turn;
+      continue;
+    }
     OJson kept = OJson::array();
     OJson pendingSignature;
     for (auto& part : *parts) {
       if (isThought(part)) {
-        hadThought = true;
         auto sig = part.find("thoughtSignature");
         if (sig != part.end() && sig->is_string()) {
           pendingSignature = *sig;
@@ -74,10 +80,6 @@ void dropThoughtParts(OJson* contents) {
         pendingSignature = nullptr;
       }
       kept.push_back(std::move(part));
-    }
-    if (!hadThought) {
-      ++turn;
-      continue;
     }
     if (kept.empty()) {
       turn = contents->erase(turn);

@@ -78,7 +78,7 @@ PkeyPtr loadPrivateKey(const ServiceAccountKey& key, std::string_view origin) {
   BIO_free(bio);
   ERR_clear_error();
   if (pkey == nullptr) {
-    throw bad("is not a PEM private key (expected \"-----BEGIN PRIVATE KEY-----...\")");
+    throw bad("is not a PEM private key (expected the PKCS#8 PEM text of the key file)");
   }
   PkeyPtr owned(pkey);
   if (EVP_PKEY_base_id(pkey) != EVP_PKEY_RSA) {
