@@ -61,7 +61,7 @@ export async function startProxy({ config, args = [], env = {} } = {}) {
 
 // Starts the fake Gemini upstream (tests/fakes) and offers its control endpoints.
 export async function startFakeGemini(args = []) {
-  const bin = join(buildDir, 'tests', 'fakes', 'fake-gemini-upstream');
+  const bin = join(buildDir, 'fake-gemini-upstream');
   const { child, match } = await spawnUntil(bin, ['--port', '0', ...args], { ready: /PORT=(\d+)/ });
   const url = `http://127.0.0.1:${match[1]}`;
   const control = async (path, body) => {
