@@ -404,9 +404,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
                             {"hasOnboardedPreviously", true}};
       std::string p = s_->onboarded && !s_->onboardedProject.empty() ? s_->onboardedProject
                                                                        : project;
-      if (!p.empty()) {
-        out["cloudaicompanionProject"] = p;
-      }
+      // Like the real service, a caller without a project of its own (gemini-cli's free tier)
+      // gets a managed one: gemini-cli needs it to continue.
+      out["cloudaicompanionProject"] = p.empty() ? "fake-managed-project" : p;
       lock.unlock();
       return sendJson(resp, 200, out);
     }
