@@ -14,9 +14,9 @@
 #include <chrono>
 #include <csignal>
 #include <mutex>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <thread>
 
 #include "fake_gemini_handler.hpp"
 #include "fake_gemini_state.hpp"
@@ -40,9 +40,8 @@ bool iequal(std::string_view a, std::string_view b) {
 
 const std::vector<std::string>& defaultModels() {
   static const std::vector<std::string> models = {
-      "gemini-2.5-flash",      "gemini-2.5-pro",   "gemini-2.5-flash-lite",
-      "gemini-2.0-flash",      "gemini-1.5-flash", "gemini-1.5-pro",
-      "gemini-3-pro-preview",
+      "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash",
+      "gemini-1.5-flash", "gemini-1.5-pro", "gemini-3-pro-preview",
   };
   return models;
 }
@@ -197,9 +196,7 @@ bool FakeGemini::State::sleepMs(int ms) const {
 bool FakeGemini::State::waitRelease() {
   std::unique_lock<std::mutex> lock(mu);
   uint64_t generation = resetGeneration;
-  cv.wait(lock, [&] {
-    return stopping || releasePermits > 0 || generation != resetGeneration;
-  });
+  cv.wait(lock, [&] { return stopping || releasePermits > 0 || generation != resetGeneration; });
   if (stopping) {
     return false;
   }
@@ -240,8 +237,8 @@ void FakeGemini::start() {
   params->setMaxKeepAliveRequests(0);  // unlimited
   params->setKeepAliveTimeout(Poco::Timespan(30, 0));
   params->setTimeout(Poco::Timespan(60, 0));
-  state_->server = std::make_unique<Poco::Net::HTTPServer>(
-      new FakeGeminiHandlerFactory(state_), *state_->pool, socket, params);
+  state_->server = std::make_unique<Poco::Net::HTTPServer>(new FakeGeminiHandlerFactory(state_),
+                                                           *state_->pool, socket, params);
   state_->server->start();
 }
 

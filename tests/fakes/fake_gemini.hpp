@@ -1,13 +1,13 @@
 // A fake Gemini API (generativelanguage.googleapis.com, v1beta/v1 wire format) on 127.0.0.1 for
 // tests and the benchmark. By default it answers like the real service (generateContent echoes
 // "echo: <last user text>", streamGenerateContent with and without alt=sse, countTokens, models
-// list/get) and requires an API key (x-goog-api-key header, ?key= or Authorization: Bearer). Tests script it to answer
-// errors, custom bodies or chunk lists, to stream slowly, to break the stream, or to hold a chunk
-// until released. It records every request.
+// list/get) and requires an API key (x-goog-api-key header, ?key= or Authorization: Bearer). Tests
+// script it to answer errors, custom bodies or chunk lists, to stream slowly, to break the stream,
+// or to hold a chunk until released. It records every request.
 //
-// Scripting from another process (node tests): HTTP control endpoints under /__fake/
-// (documented in docs/backends/gemini.md, "Testing against the fake upstream"): POST /__fake/script, GET /__fake/requests,
-// POST /__fake/reset, POST /__fake/release, POST /__fake/keys.
+// Scripting from another process (node tests): HTTP control endpoints under /__fake/ (documented in
+// docs/backends/gemini.md, "Testing against the fake upstream"): POST /__fake/script, GET
+// /__fake/requests, POST /__fake/reset, POST /__fake/release, POST /__fake/keys.
 #pragma once
 
 #include <cstdint>
@@ -54,10 +54,10 @@ struct ScriptedResponse {
   std::vector<std::string> chunks;  // streamed payloads (SSE events, or JSON array elements)
   HeaderPairs headers;              // extra response headers
   Framing framing = Framing::Lf;
-  int firstByteDelayMs = 0;    // wait before the status line
-  int chunkDelayMs = 0;        // wait before each chunk after the first
-  int closeAfterChunks = -1;   // >= 0: close the connection after that many chunks, unfinished
-  int holdAfterChunks = -1;    // >= 0: after that many chunks wait for release() (or stop)
+  int firstByteDelayMs = 0;   // wait before the status line
+  int chunkDelayMs = 0;       // wait before each chunk after the first
+  int closeAfterChunks = -1;  // >= 0: close the connection after that many chunks, unfinished
+  int holdAfterChunks = -1;   // >= 0: after that many chunks wait for release() (or stop)
   // A script with status 200, no body and no chunks answers like the fake's default (echo,
   // countTokens, models ...) but with this script's delays, framing, hold and close settings.
 
@@ -75,13 +75,13 @@ struct ScriptedResponse {
 
 struct FakeGeminiOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;   // 0 = any free port
-  int threads = 128;   // worker threads (one per open keep-alive connection)
-  int latencyMs = 0;   // wait before answering each default request
-  int chunks = 3;      // chunks of a default streamed answer
+  uint16_t port = 0;  // 0 = any free port
+  int threads = 128;  // worker threads (one per open keep-alive connection)
+  int latencyMs = 0;  // wait before answering each default request
+  int chunks = 3;     // chunks of a default streamed answer
   int chunkDelayMs = 0;
   std::set<std::string> validKeys;  // empty = any non-empty key is valid
-  size_t maxRecorded = 1000;  // oldest requests are forgotten beyond this (0 = record none)
+  size_t maxRecorded = 1000;        // oldest requests are forgotten beyond this (0 = record none)
 };
 
 class FakeGemini {
@@ -100,8 +100,8 @@ class FakeGemini {
   void push(ScriptedResponse response);
   void setValidKeys(std::set<std::string> keys);
   void setModels(std::vector<std::string> modelIds);  // replaces the models list
-  void release(int count = 1);  // lets `count` held answers continue
-  void reset();                 // forgets scripts and requests, releases held answers
+  void release(int count = 1);                        // lets `count` held answers continue
+  void reset();  // forgets scripts and requests, releases held answers
 
   // Observation.
   std::vector<RecordedRequest> requests() const;

@@ -179,9 +179,12 @@ bool decodePageToken(const std::string& token, size_t* offset) {
 
 std::string sseTerminator(Framing f) {
   switch (f) {
-    case Framing::CrLf: return "\r\n\r\n";
-    case Framing::Cr: return "\r\r";
-    default: return "\n\n";
+    case Framing::CrLf:
+      return "\r\n\r\n";
+    case Framing::Cr:
+      return "\r\r";
+    default:
+      return "\n\n";
   }
 }
 
@@ -264,14 +267,16 @@ OJson requestToJson(const RecordedRequest& r) {
   for (const auto& [k, v] : r.headers) {
     headers[k] = v;
   }
-  return OJson{{"method", r.method}, {"path", r.path},       {"query", r.query},
-               {"headers", headers}, {"body", r.body}};
+  return OJson{{"method", r.method},
+               {"path", r.path},
+               {"query", r.query},
+               {"headers", headers},
+               {"body", r.body}};
 }
 
 class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit FakeGeminiHandler(std::shared_ptr<FakeGemini::State> state)
-      : state_(std::move(state)) {}
+  explicit FakeGeminiHandler(std::shared_ptr<FakeGemini::State> state) : state_(std::move(state)) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
@@ -323,8 +328,8 @@ class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
 
     std::optional<ScriptedResponse> script = state_->takeScript(rec);
     Plan plan;
-    bool useDefault = !script || (script->status == 200 && script->body.empty() &&
-                                  script->chunks.empty());
+    bool useDefault =
+        !script || (script->status == 200 && script->body.empty() && script->chunks.empty());
     if (useDefault) {
       plan = route(rec);
       plan.firstByteDelayMs = state_->options.latencyMs;
@@ -414,8 +419,8 @@ class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
         candidate["finishReason"] = "STOP";
       }
       candidate["index"] = 0;
-      OJson usage = last ? fullUsage
-                         : OJson{{"promptTokenCount", prompt}, {"totalTokenCount", prompt}};
+      OJson usage =
+          last ? fullUsage : OJson{{"promptTokenCount", prompt}, {"totalTokenCount", prompt}};
       return OJson{{"candidates", {candidate}},
                    {"usageMetadata", usage},
                    {"modelVersion", model},
@@ -439,8 +444,9 @@ class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
     if (auto g = body.find("generateContentRequest"); g != body.end() && g->is_object()) {
       request = &*g;
     } else if (auto c = body.find("contents"); c == body.end() || !c->is_array()) {
-      return errorPlan(400, "* CountTokensRequest: either contents or generateContentRequest "
-                            "must be set\n");
+      return errorPlan(400,
+                       "* CountTokensRequest: either contents or generateContentRequest "
+                       "must be set\n");
     }
     size_t n = promptTokens(*request);
     return jsonPlan(OJson{{"totalTokens", n},
@@ -567,8 +573,8 @@ class FakeGeminiHandler : public Poco::Net::HTTPRequestHandler {
     }
     if (cmd == "stats") {
       std::lock_guard<std::mutex> lock(state_->mu);
-      return jsonPlan(OJson{{"requests", state_->recordedTotal},
-                            {"chunksSent", state_->chunksSent.load()}});
+      return jsonPlan(
+          OJson{{"requests", state_->recordedTotal}, {"chunksSent", state_->chunksSent.load()}});
     }
     return errorPlan(404, "unknown control endpoint " + rec.path);
   }
@@ -663,17 +669,28 @@ Poco::Net::HTTPRequestHandler* FakeGeminiHandlerFactory::createRequestHandler(
 
 std::string googleStatusName(int httpStatus) {
   switch (httpStatus) {
-    case 400: return "INVALID_ARGUMENT";
-    case 401: return "UNAUTHENTICATED";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 405: return "UNIMPLEMENTED";
-    case 409: return "ABORTED";
-    case 429: return "RESOURCE_EXHAUSTED";
-    case 500: return "INTERNAL";
-    case 503: return "UNAVAILABLE";
-    case 504: return "DEADLINE_EXCEEDED";
-    default: return httpStatus >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "UNIMPLEMENTED";
+    case 409:
+      return "ABORTED";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 500:
+      return "INTERNAL";
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return httpStatus >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
   }
 }
 
@@ -688,12 +705,12 @@ std::string googleErrorJson(int code, const std::string& status, const std::stri
                        {"metadata", {{"service", "generativelanguage.googleapis.com"}}}});
   }
   if (code == 429) {
-    details.push_back(
-        {{"@type", "type.googleapis.com/google.rpc.QuotaFailure"},
-         {"violations",
-          {{{"quotaMetric", "generativelanguage.googleapis.com/generate_content_free_tier_requests"},
-            {"quotaId", "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"},
-            {"quotaValue", "10"}}}}});
+    details.push_back({{"@type", "type.googleapis.com/google.rpc.QuotaFailure"},
+                       {"violations",
+                        {{{"quotaMetric",
+                           "generativelanguage.googleapis.com/generate_content_free_tier_requests"},
+                          {"quotaId", "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"},
+                          {"quotaValue", "10"}}}}});
   }
   if (!retryDelay.empty()) {
     details.push_back(

@@ -22,8 +22,8 @@ int toInt(const char* flag, const char* value) {
   char* end = nullptr;
   long v = std::strtol(value, &end, 10);
   if (end == value || *end != '\0' || v < 0) {
-    std::cerr << "fake-gemini-upstream: " << flag << " needs a non-negative number, got '"
-              << value << "'\n";
+    std::cerr << "fake-gemini-upstream: " << flag << " needs a non-negative number, got '" << value
+              << "'\n";
     std::exit(2);
   }
   return static_cast<int>(v);
@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
       size_t start = 0;
       while (start <= keys.size()) {
         size_t comma = keys.find(',', start);
-        std::string k = keys.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+        std::string k =
+            keys.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!k.empty()) {
           options.validKeys.insert(k);
         }

@@ -1,5 +1,7 @@
 // The fake Gemini upstream speaks the wire format of shared/protocols/gemini-api.md; these tests
 // pin what other tests and the benchmark rely on.
+#include "fake_gemini.hpp"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -8,8 +10,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "fake_gemini.hpp"
 
 namespace llmp::fakes {
 namespace {

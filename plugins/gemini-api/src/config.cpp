@@ -1,11 +1,10 @@
 #include "config.hpp"
 
-#include <llmp/cpp/errors.hpp>
-#include <llmp/cpp/json.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
 
 namespace llmp::plugins::gemini_api {
 
@@ -82,9 +81,8 @@ std::vector<std::string> splitKeys(std::string_view text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string key = trim(text.substr(start, comma == std::string_view::npos
-                                                  ? std::string_view::npos
-                                                  : comma - start));
+    std::string key = trim(text.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (!key.empty() && std::find(keys.begin(), keys.end(), key) == keys.end()) {
       keys.push_back(std::move(key));
     }
@@ -127,8 +125,8 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
           fail(instance, name + " must be a list of strings");
         }
         std::string k = trim(item.get<std::string>());
-        if (!k.empty() && std::find(cfg.apiKeys.begin(), cfg.apiKeys.end(), k) ==
-                              cfg.apiKeys.end()) {
+        if (!k.empty() &&
+            std::find(cfg.apiKeys.begin(), cfg.apiKeys.end(), k) == cfg.apiKeys.end()) {
           cfg.apiKeys.push_back(std::move(k));
         }
       }
@@ -167,8 +165,8 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
         } else if (t.key() == "idle_ms") {
           cfg.timeouts.idleMs = v;
         } else {
-          fail(instance, "unknown key timeouts." + t.key() +
-                             " (known: connect_ms, first_byte_ms, idle_ms)");
+          fail(instance,
+               "unknown key timeouts." + t.key() + " (known: connect_ms, first_byte_ms, idle_ms)");
         }
       }
     } else if (name != "type" && name != "fallback_model" && name != "enable_fallback" &&
@@ -188,8 +186,9 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
     cfg.apiVersion.pop_back();
   }
   if (cfg.baseUrl.find('?') != std::string::npos || cfg.baseUrl.find('#') != std::string::npos) {
-    fail(instance, "base_url must not carry a query or fragment (keys go in api_key or "
-                   "GEMINI_API_KEY, never in the URL)");
+    fail(instance,
+         "base_url must not carry a query or fragment (keys go in api_key or "
+         "GEMINI_API_KEY, never in the URL)");
   }
   cfg.hostPort = hostPortOf(instance, cfg.baseUrl);
 
@@ -197,9 +196,10 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
     cfg.apiKeys = splitKeys(envKeys);
   }
   if (cfg.apiKeys.empty()) {
-    fail(instance, "no Gemini API key: set the environment variable GEMINI_API_KEY (several "
-                   "keys separated by commas rotate) or api_key / api_keys in this backend's "
-                   "config");
+    fail(instance,
+         "no Gemini API key: set the environment variable GEMINI_API_KEY (several "
+         "keys separated by commas rotate) or api_key / api_keys in this backend's "
+         "config");
   }
   return cfg;
 }

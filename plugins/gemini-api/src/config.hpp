@@ -9,7 +9,7 @@
 namespace llmp::plugins::gemini_api {
 
 struct Timeouts {
-  uint32_t connectMs = 0;    // 0 = the host's default
+  uint32_t connectMs = 0;  // 0 = the host's default
   uint32_t firstByteMs = 0;
   uint32_t idleMs = 0;
 };
@@ -21,8 +21,8 @@ struct GeminiConfig {
   std::vector<std::string> apiKeys;
   Timeouts timeouts;
   int64_t modelsCacheTtlMs = 300000;
-  int64_t defaultRestMs = 60000;  // rest of a rate-limited key whose 429 named no delay
-  std::string hostPort;           // "host:port" of base_url, for messages
+  int64_t defaultRestMs = 60000;             // rest of a rate-limited key whose 429 named no delay
+  std::string hostPort;                      // "host:port" of base_url, for messages
   std::vector<std::string> unknownSettings;  // keys neither we nor the host know (warned about)
 };
 

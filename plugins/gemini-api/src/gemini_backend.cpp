@@ -1,11 +1,10 @@
 #include "gemini_backend.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <llmp/cpp/json.hpp>
 #include <llmp/cpp/sinks.hpp>
 #include <llmp/cpp/sse.hpp>
-
-#include <chrono>
-#include <cstdio>
 #include <set>
 
 #include "request_body.hpp"
@@ -15,7 +14,7 @@ namespace llmp::plugins::gemini_api {
 namespace {
 
 constexpr std::string_view kService = "Gemini API";
-constexpr size_t kMaxErrorBody = 1 << 20;       // upstream error bodies are small; cap anyway
+constexpr size_t kMaxErrorBody = 1 << 20;        // upstream error bodies are small; cap anyway
 constexpr size_t kMaxResponseBody = 256u << 20;  // a whole non-streamed answer
 constexpr int kMaxModelPages = 100;
 
@@ -170,8 +169,8 @@ void GeminiBackend::withKeyRotation(const Attempt& attempt) {
     if (!rateLimited) {
       return;
     }
-    int64_t restMs = rateLimited->retryAfterMs > 0 ? rateLimited->retryAfterMs
-                                                   : config_.defaultRestMs;
+    int64_t restMs =
+        rateLimited->retryAfterMs > 0 ? rateLimited->retryAfterMs : config_.defaultRestMs;
     keys_.rest(k, restMs);
     host_.log(LLMP_LOG_WARN, "backend '" + config_.instance + "': API key #" +
                                  keys_.fingerprint(k).substr(0, 8) +
@@ -201,8 +200,8 @@ void GeminiBackend::generate(std::string_view model, std::string_view ir, bool s
   }
   std::optional<std::string> rewritten = prepareUpstreamBody(ir, id);
   std::string_view body = rewritten ? std::string_view(*rewritten) : ir;
-  const std::string url = apiUrl(modelResource(id) + (stream ? ":streamGenerateContent?alt=sse"
-                                                             : ":generateContent"));
+  const std::string url =
+      apiUrl(modelResource(id) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
   withKeyRotation([&](size_t key) {
     return stream ? streamOnce(key, url, body, sink) : generateOnce(key, url, body, sink);
   });
@@ -281,8 +280,8 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
       },
       [&](std::string_view chunk) {
         if (status < 200 || status > 299) {
-          errorBody.append(chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody,
-                                                                    errorBody.size())));
+          errorBody.append(
+              chunk.substr(0, kMaxErrorBody - std::min(kMaxErrorBody, errorBody.size())));
           return true;
         }
         if (jsonBody) {
@@ -398,8 +397,9 @@ std::string GeminiBackend::countTokens(std::string_view model, std::string_view 
     return fetchJson(key, "POST", url, body, &out);
   });
   if (!Json::accept(out)) {
-    throw Error(LLMP_E_UPSTREAM_HTTP, 502, "the Gemini API sent a countTokens answer that is not "
-                                           "valid JSON");
+    throw Error(LLMP_E_UPSTREAM_HTTP, 502,
+                "the Gemini API sent a countTokens answer that is not "
+                "valid JSON");
   }
   return out;
 }
@@ -407,8 +407,7 @@ std::string GeminiBackend::countTokens(std::string_view model, std::string_view 
 std::string GeminiBackend::listModels() {
   auto now = [this] {
     const llmp_host_api* api = host_.api();
-    return (api != nullptr && LLMP_HOST_HAS(api, monotonic_ms)) ? host_.monotonicMs()
-                                                                : steadyMs();
+    return (api != nullptr && LLMP_HOST_HAS(api, monotonic_ms)) ? host_.monotonicMs() : steadyMs();
   };
   {
     std::lock_guard<std::mutex> lock(modelsMu_);

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <llmp/backend.h>
-#include <llmp/cpp/google_errors.hpp>
-#include <llmp/cpp/host.hpp>
 
 #include <cstdint>
 #include <functional>
+#include <llmp/cpp/google_errors.hpp>
+#include <llmp/cpp/host.hpp>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -37,8 +37,8 @@ class GeminiBackend {
   using Attempt = std::function<std::optional<MappedError>(size_t keyIndex)>;
   void withKeyRotation(const Attempt& attempt);
 
-  std::optional<MappedError> generateOnce(size_t key, const std::string& url,
-                                          std::string_view body, const llmp_event_sink* sink);
+  std::optional<MappedError> generateOnce(size_t key, const std::string& url, std::string_view body,
+                                          const llmp_event_sink* sink);
   std::optional<MappedError> streamOnce(size_t key, const std::string& url, std::string_view body,
                                         const llmp_event_sink* sink);
   // A buffered exchange (countTokens, models): the 2xx body in *out.
@@ -64,7 +64,7 @@ class GeminiBackend {
 
   std::mutex modelsFetchMu_;  // one models fetch at a time
   mutable std::mutex modelsMu_;
-  std::string modelsCache_;     // guarded by modelsMu_
+  std::string modelsCache_;      // guarded by modelsMu_
   int64_t modelsExpiresAt_ = 0;  // monotonic ms; guarded by modelsMu_
 };
 

@@ -4,10 +4,9 @@
 // itself is never stored, logged or shown, only its fingerprint.
 #pragma once
 
-#include <llmp/cpp/host.hpp>
-
 #include <atomic>
 #include <cstdint>
+#include <llmp/cpp/host.hpp>
 #include <map>
 #include <mutex>
 #include <string>

@@ -3,11 +3,10 @@
 #include <llmp/backend.h>
 #include <llmp/plugin.h>
 
+#include <cstdlib>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/host.hpp>
-
-#include <cstdlib>
 #include <memory>
 
 #include "config.hpp"
@@ -26,23 +25,23 @@ llmp_status writeTo(const llmp_bytes_sink* out, const std::string& text) {
 }
 
 llmp_status LLMP_ABI create(const llmp_host_api* host, const char* type, llmp_bytes instanceName,
-                            llmp_bytes configJson, llmp_backend** out,
-                            const llmp_error_sink* err) {
+                            llmp_bytes configJson, llmp_backend** out, const llmp_error_sink* err) {
   return guarded(err, [&] {
     if (out == nullptr) {
       throw Error(LLMP_E_INVALID, 0, "create: no output pointer");
     }
     *out = nullptr;
     if (type == nullptr || std::string_view(type) != "gemini") {
-      throw Error(LLMP_E_INVALID, 0,
-                  std::string("the gemini-api plugin has no backend type '") +
-                      (type ? type : "") + "'");
+      throw Error(
+          LLMP_E_INVALID, 0,
+          std::string("the gemini-api plugin has no backend type '") + (type ? type : "") + "'");
     }
-    GeminiConfig cfg = parseConfig(view(instanceName), view(configJson),
-                                   std::getenv("GEMINI_API_KEY"));
+    GeminiConfig cfg =
+        parseConfig(view(instanceName), view(configJson), std::getenv("GEMINI_API_KEY"));
     for (const auto& name : cfg.unknownSettings) {
-      Host(host).log(LLMP_LOG_WARN, "backend '" + cfg.instance + "' (type gemini): unknown setting '" +
-                                        name + "' ignored (see docs/backends/gemini.md)");
+      Host(host).log(LLMP_LOG_WARN, "backend '" + cfg.instance +
+                                        "' (type gemini): unknown setting '" + name +
+                                        "' ignored (see docs/backends/gemini.md)");
     }
     auto backend = std::make_unique<GeminiBackend>(Host(host), std::move(cfg));
     *out = reinterpret_cast<llmp_backend*>(backend.release());

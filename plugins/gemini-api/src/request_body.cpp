@@ -1,10 +1,9 @@
 #include "request_body.hpp"
 
-#include <llmp/cpp/errors.hpp>
-#include <llmp/cpp/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
 
 namespace llmp::plugins::gemini_api {
 

@@ -169,18 +169,30 @@ GoogleError parseGoogleError(std::string_view body) {
 
 std::string_view googleStatusForHttp(int32_t httpStatus) {
   switch (httpStatus) {
-    case 400: return "INVALID_ARGUMENT";
-    case 401: return "UNAUTHENTICATED";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 409: return "ABORTED";
-    case 429: return "RESOURCE_EXHAUSTED";
-    case 499: return "CANCELLED";
-    case 500: return "INTERNAL";
-    case 501: return "UNIMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    case 504: return "DEADLINE_EXCEEDED";
-    default: return httpStatus >= 500 ? "INTERNAL" : "UNKNOWN";
+    case 400:
+      return "INVALID_ARGUMENT";
+    case 401:
+      return "UNAUTHENTICATED";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 409:
+      return "ABORTED";
+    case 429:
+      return "RESOURCE_EXHAUSTED";
+    case 499:
+      return "CANCELLED";
+    case 500:
+      return "INTERNAL";
+    case 501:
+      return "UNIMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return httpStatus >= 500 ? "INTERNAL" : "UNKNOWN";
   }
 }
 
@@ -189,8 +201,7 @@ std::string redactSecrets(std::string text, const std::vector<std::string>& secr
     if (secret.empty()) {
       continue;
     }
-    for (size_t pos = text.find(secret); pos != std::string::npos;
-         pos = text.find(secret, pos)) {
+    for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos)) {
       text.replace(pos, secret.size(), "[redacted]");
       pos += 10;
     }
@@ -264,8 +275,8 @@ std::string makeGoogleErrorBody(int32_t code, std::string_view status, std::stri
   if (retryDelayMs >= 0) {
     char delay[64];
     std::snprintf(delay, sizeof(delay), "%.3fs", static_cast<double>(retryDelayMs) / 1000.0);
-    err["details"] = Json::array(
-        {{{"@type", std::string(kRetryInfoType)}, {"retryDelay", std::string(delay)}}});
+    err["details"] =
+        Json::array({{{"@type", std::string(kRetryInfoType)}, {"retryDelay", std::string(delay)}}});
   }
   return dumpJson(Json{{"error", err}});
 }

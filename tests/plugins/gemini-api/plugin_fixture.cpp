@@ -4,7 +4,6 @@
 
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/sinks.hpp>
-
 #include <stdexcept>
 
 namespace llmp::plugins::gemini_api::testing {
@@ -46,8 +45,8 @@ const llmp_backend_factory* backendFactory() { return loaded().factory; }
 
 Backend::Backend(const llmp_host_api* host, std::string name, const nlohmann::json& config) {
   std::string cfg = config.dump();
-  createStatus_ = backendFactory()->create(host, "gemini", toBytes(name), toBytes(cfg),
-                                           &backend_, createError_.sink());
+  createStatus_ = backendFactory()->create(host, "gemini", toBytes(name), toBytes(cfg), &backend_,
+                                           createError_.sink());
 }
 
 Backend::~Backend() {

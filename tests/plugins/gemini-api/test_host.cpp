@@ -8,9 +8,8 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
-#include <cstdlib>
-
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 
 namespace llmp::plugins::gemini_api::testing {
@@ -41,7 +40,9 @@ TestHost::TestHost() {
   api_.host_data = this;
   api_.host_name = "gemini-api-test-host";
   api_.host_version = "0";
-  api_.log = [](const llmp_host_api* h, int32_t level, llmp_bytes m) { self(h)->log(level, str(m)); };
+  api_.log = [](const llmp_host_api* h, int32_t level, llmp_bytes m) {
+    self(h)->log(level, str(m));
+  };
   api_.log_enabled = [](const llmp_host_api*, int32_t) -> int32_t { return 1; };
   api_.monotonic_ms = [](const llmp_host_api*) -> int64_t {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,9 +51,8 @@ TestHost::TestHost() {
   };
   api_.wall_ms = [](const llmp_host_api* h) -> int64_t { return self(h)->wallMs(); };
   api_.http_fetch = [](const llmp_host_api* h, const llmp_http_request* r,
-                       const llmp_http_response_sink* s, const llmp_error_sink* e) {
-    return self(h)->fetch(r, s, e);
-  };
+                       const llmp_http_response_sink* s,
+                       const llmp_error_sink* e) { return self(h)->fetch(r, s, e); };
   api_.kv_get = [](const llmp_host_api* h, llmp_bytes key, const llmp_bytes_sink* out) {
     std::string value;
     llmp_status st = self(h)->kvLookup(str(key), &value);
@@ -205,9 +205,7 @@ class Exchange {
   std::string buf_;
 };
 
-bool iequalsAscii(const std::string& a, const std::string& b) {
-  return Poco::icompare(a, b) == 0;
-}
+bool iequalsAscii(const std::string& a, const std::string& b) { return Poco::icompare(a, b) == 0; }
 
 }  // namespace
 
@@ -243,8 +241,8 @@ llmp_status TestHost::fetch(const llmp_http_request* r, const llmp_http_response
 
   bool headSent = false;
   try {
-    std::string head = str(r->method) + " " + uri.getPathAndQuery() + " HTTP/1.1\r\nHost: " +
-                       target + "\r\nConnection: close\r\n";
+    std::string head = str(r->method) + " " + uri.getPathAndQuery() +
+                       " HTTP/1.1\r\nHost: " + target + "\r\nConnection: close\r\n";
     for (size_t i = 0; i < r->header_count; ++i) {
       head += str(r->headers[i].name) + ": " + str(r->headers[i].value) + "\r\n";
     }

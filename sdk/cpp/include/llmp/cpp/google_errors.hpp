@@ -36,8 +36,8 @@ struct MappedError {
   llmp_status code = LLMP_E_UPSTREAM_HTTP;
   int32_t httpStatus = 502;  // the status the proxy's client should see
   int64_t retryAfterMs = -1;
-  std::string message;       // one sentence, no credential
-  std::string body;          // the upstream body (secrets redacted), for Gemini-speaking clients
+  std::string message;  // one sentence, no credential
+  std::string body;     // the upstream body (secrets redacted), for Gemini-speaking clients
 };
 
 // Maps an upstream HTTP error (status + body) of `service` (e.g. "Gemini API"):
