@@ -107,6 +107,37 @@ const char* permissionPolicyName(PermissionPolicy policy) {
   return "read_only";
 }
 
+std::vector<std::string> unknownConfigKeys(const Json& config) {
+  static const char* const kKnown[] = {
+      "gemini_cli_executable", "node_executable", "gemini_cli_args", "auth_method", "project_dir",
+      "default_model", "models", "env", "acp_flag", "permission_policy", "idle_timeout_seconds",
+      "max_processes", "initialize_timeout_seconds", "session_timeout_seconds",
+      "cancel_timeout_seconds", "turn_timeout_seconds", "keepalive_seconds",
+      "start_failure_backoff_seconds",
+      // read by the host
+      "type", "extra", "fallback_model", "enable_fallback", "disable_fallback", "plugin"};
+  std::vector<std::string> unknown;
+  auto check = [&](const Json& object, const std::string& prefix) {
+    if (!object.is_object()) {
+      return;
+    }
+    for (auto it = object.begin(); it != object.end(); ++it) {
+      bool known = false;
+      for (const char* key : kKnown) {
+        known = known || it.key() == key;
+      }
+      if (!known) {
+        unknown.push_back(prefix + it.key());
+      }
+    }
+  };
+  check(config, "");
+  if (config.is_object() && config.contains("extra")) {
+    check(config["extra"], "extra.");
+  }
+  return unknown;
+}
+
 BackendConfig parseConfig(const Json& config) {
   BackendConfig out;
   out.executable = readString(config, "gemini_cli_executable", "");

@@ -48,4 +48,8 @@ BackendConfig parseConfig(const Json& config);
 
 const char* permissionPolicyName(PermissionPolicy policy);
 
+// Keys of the config (top level and extra) this backend does not know, for a start-up warning.
+// Keys the host reads itself (type, fallback settings) are not reported.
+std::vector<std::string> unknownConfigKeys(const Json& config);
+
 }  // namespace llmp::plugins::gemini_acp

@@ -39,6 +39,13 @@ llmp_status LLMP_ABI create(const llmp_host_api* host, const char* /*type*/,
     }
     auto backend = std::make_unique<llmp_backend>();
     backend->impl = std::make_unique<AcpBackend>(host, str(instance_name), parseConfig(config));
+    for (const std::string& key : unknownConfigKeys(config)) {
+      if (LLMP_HOST_HAS(host, log)) {
+        std::string message = "gemini-cli-acp backend '" + str(instance_name) +
+                              "': unknown setting '" + key + "' ignored";
+        host->log(host, LLMP_LOG_WARN, toBytes(message));
+      }
+    }
     *out = backend.release();
     return LLMP_OK;
   });

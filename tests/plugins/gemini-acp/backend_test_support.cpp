@@ -87,9 +87,10 @@ BackendHarness::~BackendHarness() {
   services_->shutdown();
 }
 
-GenerateResult BackendHarness::generate(const Json& contents, const GenerateOptions& options) {
+GenerateResult BackendHarness::generate(const std::vector<Json>& contents,
+                                        const GenerateOptions& options) {
   GenerateResult result;
-  Json ir = {{"contents", contents}};
+  Json ir = {{"contents", Json(contents)}};
   std::string irText = ir.dump();
   std::string metadata = options.metadata.dump();
   llmp_generate_request request{};

@@ -60,7 +60,7 @@ class BackendHarness {
   llmp_status createStatus() const { return createStatus_; }
   const ErrorRecord& createError() const { return createError_; }
 
-  GenerateResult generate(const Json& contents, const GenerateOptions& options = {});
+  GenerateResult generate(const std::vector<Json>& contents, const GenerateOptions& options = {});
   Json listModels();
   Json health();
 

@@ -229,6 +229,14 @@ TEST(ConfigTest, BadValuesNameTheKey) {
   EXPECT_THROW(parseConfig({{"extra", {{"env", {{"A=B", "x"}}}}}}), Error);
 }
 
+TEST(ConfigTest, UnknownKeysAreReported) {
+  Json config = {{"type", "gemini-cli-acp"},
+                 {"permision_policy", "allow_all"},
+                 {"extra", {{"project_dir", "/tmp"}, {"idle_timeout", 5}}}};
+  EXPECT_EQ(unknownConfigKeys(config),
+            (std::vector<std::string>{"permision_policy", "extra.idle_timeout"}));
+}
+
 TEST(ExecutableTest, FindsGeminiOnPathAndRunsJsThroughNode) {
   char dirTemplate[] = "/tmp/llmp-acp-path-XXXXXX";
   std::string dir = ::mkdtemp(dirTemplate);
