@@ -291,6 +291,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
         f.retryDelay = j.value("retryDelay", "");
         f.reason = j.value("reason", "");
         f.times = j.value("times", 1);
+        f.afterChunks = j.value("afterChunks", -1);
         s_->failures.push_back(f);
       }
       lock.unlock();
@@ -327,7 +328,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       std::lock_guard<std::mutex> lock(s_->mutex);
       failing = s_->takeFailure(rec.kind, &f);
     }
-    if (failing) {
+    if (failing && f.afterChunks < 0) {
       return sendJson(resp, f.status, googleError(f.status, f.message, f.retryDelay, f.reason));
     }
     if (!authorized(rec)) {
@@ -354,7 +355,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return operation(rec, resp);
     }
     if (rec.kind == "generateContent" || rec.kind == "streamGenerateContent") {
-      return generate(rec, body, resp);
+      return generate(rec, body, resp, failing ? &f : nullptr);
     }
     if (rec.kind == "countTokens") {
       auto r = body.find("request");
@@ -493,7 +494,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     sendJson(resp, 200, lro);
   }
 
-  void generate(const Recorded& rec, const Json& body, Poco::Net::HTTPServerResponse& resp) {
+  void generate(const Recorded& rec, const Json& body, Poco::Net::HTTPServerResponse& resp,
+                const Failure* midStream) {
     auto r = body.find("request");
     if (!body.contains("model") || !body["model"].is_string() || r == body.end() ||
         !r->is_object() || !r->contains("contents")) {
@@ -547,6 +549,15 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     std::ostream& out = resp.send();
     out.flush();
     for (size_t i = 0; i < pieces.size(); ++i) {
+      if (midStream != nullptr && static_cast<int>(i) == midStream->afterChunks) {
+        out << "data: "
+            << googleError(midStream->status, midStream->message, midStream->retryDelay,
+                           midStream->reason)
+                   .dump()
+            << "\r\n\r\n";
+        out.flush();
+        return;
+      }
       {
         std::unique_lock<std::mutex> lock(s_->mutex);
         if (s_->holdAfter >= 0 && static_cast<int>(i) == s_->holdAfter) {

@@ -72,6 +72,9 @@ struct Failure {
   std::string retryDelay;  // e.g. "7s": adds google.rpc.RetryInfo
   std::string reason;      // adds google.rpc.ErrorInfo (domain cloudcode-pa.googleapis.com)
   int times = 1;
+  // Streaming methods only: >= 0 sends that many normal chunks (HTTP 200), then the error body
+  // as an SSE event, then ends the stream.
+  int afterChunks = -1;
 };
 
 class FakeCodeAssist {

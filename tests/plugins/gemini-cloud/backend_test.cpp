@@ -582,6 +582,20 @@ TEST_F(CloudBackendTest, UpstreamErrorsMapLikeTheGeminiBackend) {
   }
 }
 
+TEST_F(CloudBackendTest, ErrorEventMidStreamEndsTheStreamWithThatError) {
+  fake_.setStreamChunks(3);
+  Failure f{"streamGenerateContent", 429, "Resource has been exhausted.", "3s",
+            "RATE_LIMIT_EXCEEDED"};
+  f.afterChunks = 1;
+  fake_.fail(f);
+  Backend b(host_.api(), config(saPath_));
+  Call c = b.generate("abc def ghi", true);
+  EXPECT_EQ(c.chunks.size(), 1u) << "the chunk before the error was forwarded";
+  EXPECT_EQ(c.status, LLMP_E_RATE_LIMITED);
+  EXPECT_EQ(c.error.retryAfterMs, 3000);
+  EXPECT_NE(c.error.message.find("mid-stream"), std::string::npos) << c.error.message;
+}
+
 TEST_F(CloudBackendTest, UnreachableUpstreamIsAClearError) {
   Json cfg = config(saPath_);
   cfg["code_assist_endpoint"] = "http://127.0.0.1:1";
