@@ -413,9 +413,8 @@ AcpBackend::TurnResult AcpBackend::runTurn(AgentProcess& process, const std::str
       }
       throw errorFromRpc(outcome, "turn");
     }
-    std::string exit = process.exitDescription();
-    throw Error(LLMP_E_UNAVAILABLE, 503,
-                "the Gemini CLI agent stopped during the turn: " + (exit.empty() ? outcome.message : exit));
+    std::string exit = process.waitForExitDescription(std::chrono::seconds(2), outcome.message);
+    throw Error(LLMP_E_UNAVAILABLE, 503, "the Gemini CLI agent stopped during the turn: " + exit);
   }
   TurnResult result;
   result.stopReason = outcome.result.is_object() ? outcome.result.value("stopReason", std::string("end_turn"))

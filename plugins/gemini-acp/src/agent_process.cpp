@@ -182,6 +182,7 @@ void LLMP_ABI AgentProcess::onExit(void* ctx, int32_t exitCode, int32_t signal) 
       std::lock_guard<std::mutex> lock(self->mutex_);
       self->exitDescription_ = description;
     }
+    self->exitCv_.notify_all();
     self->alive_ = false;
     self->log(signal == 15 || signal == 9 ? LLMP_LOG_INFO : LLMP_LOG_WARN, description);
     self->peer_.close(description);
@@ -197,6 +198,13 @@ std::string AgentProcess::stderrTail() const {
 std::string AgentProcess::exitDescription() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return exitDescription_;
+}
+
+std::string AgentProcess::waitForExitDescription(std::chrono::milliseconds timeout,
+                                                 const std::string& fallback) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  exitCv_.wait_for(lock, timeout, [&] { return !exitDescription_.empty(); });
+  return exitDescription_.empty() ? fallback : exitDescription_;
 }
 
 void AgentProcess::terminate() {
@@ -224,7 +232,7 @@ void AgentProcess::initialize(std::chrono::milliseconds timeout, const std::stri
       why = "did not answer initialize within " + std::to_string(timeout.count()) + " ms" +
             (tail.empty() ? std::string() : " (stderr: " + tail + ")");
     } else {
-      why = outcome.message;
+      why = waitForExitDescription(std::chrono::seconds(2), outcome.message);
     }
     throw Error(LLMP_E_UNAVAILABLE, 503,
                 outcome.kind == RpcOutcome::Kind::Transport ? why
@@ -273,7 +281,8 @@ std::string AgentProcess::newSession(const std::string& cwd, std::chrono::millis
     throw Error(LLMP_E_UNAVAILABLE, 503, "Gemini CLI " + outcome.message);
   }
   if (outcome.kind == RpcOutcome::Kind::Transport) {
-    throw Error(LLMP_E_UNAVAILABLE, 503, outcome.message);
+    throw Error(LLMP_E_UNAVAILABLE, 503,
+                waitForExitDescription(std::chrono::seconds(2), outcome.message));
   }
   const Json& result = outcome.result;
   if (!result.is_object() || !result.contains("sessionId") || !result["sessionId"].is_string()) {

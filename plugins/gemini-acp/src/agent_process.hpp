@@ -85,6 +85,9 @@ class AgentProcess {
   void terminate();
   // "Gemini CLI (<cmd>) exited with code N: <stderr tail>" once exited, else "".
   std::string exitDescription() const;
+  // Waits up to `timeout` for the exit to be reported, then returns exitDescription() (or
+  // `fallback` when the child still runs). A failed write often precedes the exit report.
+  std::string waitForExitDescription(std::chrono::milliseconds timeout, const std::string& fallback);
   uint64_t serial() const { return serial_; }
   const std::string& commandLine() const { return commandLine_; }
 
@@ -116,6 +119,7 @@ class AgentProcess {
   std::map<std::string, std::shared_ptr<TurnQueue>> turns_;
   std::string stderr_;  // last few KB
   std::string exitDescription_;
+  std::condition_variable exitCv_;
 };
 
 }  // namespace llmp::plugins::gemini_acp
