@@ -162,7 +162,7 @@ void LLMP_ABI AgentProcess::onStderr(void* ctx, llmp_bytes data) {
     }
   } catch (...) {
   }
-  if (self->options_.host->log_enabled != nullptr &&
+  if (LLMP_HOST_HAS(self->options_.host, log_enabled) &&
       self->options_.host->log_enabled(self->options_.host, LLMP_LOG_DEBUG)) {
     self->log(LLMP_LOG_DEBUG, "gemini stderr: " + trimmed(str(data)));
   }
