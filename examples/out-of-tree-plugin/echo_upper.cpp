@@ -33,17 +33,24 @@ llmp::Json parseOrThrow(llmp_bytes text, const char* what) {
 // The text parts of the last user turn of an IR request.
 std::string lastUserText(const llmp::Json& ir) {
   const llmp::Json* last = nullptr;
-  for (const auto& content : ir.value("contents", llmp::Json::array())) {
-    if (content.value("role", "user") == "user") {
-      last = &content;
+  auto contents = ir.find("contents");
+  if (contents != ir.end() && contents->is_array()) {
+    for (const auto& content : *contents) {
+      if (content.is_object() && content.value("role", "user") == "user") {
+        last = &content;
+      }
     }
   }
   if (last == nullptr) {
     throw llmp::Error(LLMP_E_INVALID, 400, "echo-upper: the request has no user turn");
   }
   std::string text;
-  for (const auto& part : last->value("parts", llmp::Json::array())) {
-    if (part.contains("text") && part["text"].is_string()) {
+  auto parts = last->find("parts");
+  if (parts == last->end() || !parts->is_array()) {
+    return text;
+  }
+  for (const auto& part : *parts) {
+    if (part.is_object() && part.contains("text") && part["text"].is_string()) {
       text += part["text"].get<std::string>();
     }
   }
