@@ -294,7 +294,11 @@ Poco::Net::Context::Ptr HttpClient::tlsContext() {
   static std::once_flag sslInit;
   std::call_once(sslInit, [] { Poco::Net::initializeSSL(); });
   Poco::Net::Context::Params params;
-  params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;  // client side: verify the peer
+  // STRICT, not RELAXED: Poco skips the host-name check for loopback peers unless strict.
+  params.verificationMode = Poco::Net::Context::VERIFY_STRICT;
+  // Poco's default list ("ALL:!ADH:...") still allows anonymous ECDH, which has no certificate
+  // to verify at all.
+  params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES:!PSK:!SRP:!DSS";
   if (!options_.caFile.empty()) {
     params.caLocation = options_.caFile;
     params.loadDefaultCAs = false;

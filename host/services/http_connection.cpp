@@ -1,8 +1,11 @@
 #include "services/http_connection.h"
 
 #include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
+
+#include <type_traits>
 
 namespace llmp::host::services {
 namespace {
@@ -22,6 +25,15 @@ class ConnectionImpl final : public Session, public HttpConnection {
   void open() override {
     forgetReceiveTimeout();
     this->reconnect();
+    if constexpr (std::is_same_v<Session, Poco::Net::HTTPSClientSession>) {
+      // Poco returns from a handshake that ran into the connect timeout as if it had finished,
+      // and its host-name check passes when no certificate has arrived yet. Without the
+      // server's certificate the connection is not established.
+      Poco::Net::SecureStreamSocket secure(this->socket());
+      if (!secure.havePeerCertificate()) {
+        throw Poco::TimeoutException("TLS handshake did not finish");
+      }
+    }
   }
 
   int readSome(char* buffer, std::streamsize length) override {

@@ -358,13 +358,35 @@ TEST_F(HttpFetchTest, MalformedRequestsAreInvalid) {
 }
 
 TEST_F(HttpFetchTest, HttpsToAPlainServerFailsCleanly) {
-  PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    char hello[512];
+    s.receiveBytes(hello, sizeof hello);  // the ClientHello
+    RawServer::sendAll(s, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+  });
   llmp::HttpResponse got;
   llmp::ErrorRecord err;
   std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/tls";
   EXPECT_EQ(get(url, &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_EQ(got.status, 0);
   EXPECT_NE(err.message.find("127.0.0.1:" + std::to_string(server.port())), std::string::npos)
       << err.message;
+}
+
+TEST_F(HttpFetchTest, TlsHandshakeThatNeverFinishesIsAConnectTimeout) {
+  Latch release;
+  RawServer server([&](Poco::Net::StreamSocket&, int) { release.wait(); });
+  llmp::HttpRequest req;
+  req.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/tls";
+  req.connectTimeoutMs = 300;
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_TIMEOUT);
+  EXPECT_EQ(got.status, 0);
+  EXPECT_NE(err.message.find("could not connect to 127.0.0.1:" + std::to_string(server.port()) +
+                             " within 300 ms"),
+            std::string::npos)
+      << err.message;
+  release.open();
 }
 
 TEST_F(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
