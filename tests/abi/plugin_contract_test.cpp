@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "plugin/plugin_loader.h"
+#include "services/host_services.h"
 #include "test_host.h"
 
 namespace llmp::abitest {
@@ -73,14 +74,17 @@ constexpr llmp_bytes kEmptyConfig{"{}", 2};
 constexpr const char* kUnknownIds[] = {"", "llmp.unknown.v1", "llmp.backend.v0", "llmp.backend.v1 ",
                                        "LLMP.BACKEND.V1"};
 
+// Plugins get the host's real services table (host/services), as in the proxy.
 class PluginContract : public ::testing::TestWithParam<std::string> {
  protected:
-  PluginContract() : loader_([this](const std::string& id) { return host_.apiFor(id); }) {}
+  PluginContract()
+      : services_(host::ServicesOptions{}),
+        loader_([this](const std::string& id) { return services_.apiFor(id); }) {}
 
   const LoadedPlugin& load() { return loader_.load(GetParam()); }
 
-  TestHost host_;
-  PluginLoader loader_;
+  host::HostServices services_;
+  PluginLoader loader_;  // after services_: shut down before the tables go away
 };
 
 TEST_P(PluginContract, DescriptorIsComplete) {
@@ -117,14 +121,14 @@ TEST_P(PluginContract, UnknownFactoryIdsGiveNull) {
 TEST_P(PluginContract, InitAndShutdownPairAcrossReloads) {
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    TestHost host;
-    PluginLoader loader([&](const std::string& id) { return host.apiFor(id); });
+    host::HostServices services;
+    PluginLoader loader([&](const std::string& id) { return services.apiFor(id); });
     const LoadedPlugin& plugin = loader.load(GetParam());
     if (plugin.hasBackend) {
       for (const std::string& type : backendTypes(plugin)) {
         llmp::ErrorRecord err;
         llmp_backend* instance = nullptr;
-        if (plugin.backend.create(host.apiFor("instance"), type.c_str(), {"contract", 8},
+        if (plugin.backend.create(services.apiFor(plugin.descriptor.id), type.c_str(), {"contract", 8},
                                   kEmptyConfig, &instance, err.sink()) == LLMP_OK) {
           ASSERT_NE(instance, nullptr);
           plugin.backend.destroy(instance);
@@ -140,7 +144,7 @@ TEST_P(PluginContract, BackendInstancesSurviveManyCreateDestroyCycles) {
   if (!plugin.hasBackend) {
     GTEST_SKIP() << plugin.descriptor.id << " has no backend factory";
   }
-  const llmp_host_api* instanceHost = host_.apiFor(plugin.descriptor.id);
+  const llmp_host_api* instanceHost = services_.apiFor(plugin.descriptor.id);
   for (const std::string& type : backendTypes(plugin)) {
     SCOPED_TRACE("type " + type);
     llmp_status first = LLMP_OK;
@@ -177,7 +181,7 @@ TEST_P(PluginContract, FrontendInstancesSurviveManyCreateDestroyCycles) {
   if (!plugin.hasFrontend) {
     GTEST_SKIP() << plugin.descriptor.id << " has no front-end factory";
   }
-  const llmp_host_api* instanceHost = host_.apiFor(plugin.descriptor.id);
+  const llmp_host_api* instanceHost = services_.apiFor(plugin.descriptor.id);
   llmp_status first = LLMP_OK;
   for (int i = 0; i < kCycles; ++i) {
     llmp::ErrorRecord err;
@@ -203,6 +207,37 @@ TEST_P(PluginContract, FrontendInstancesSurviveManyCreateDestroyCycles) {
   }
 }
 
+// A host table with only logging and clocks (an older or a test host): plugins must check
+// LLMP_HOST_HAS before they call a service, so loading and creating must not crash.
+TEST_P(PluginContract, CopesWithAMinimalHostTable) {
+  TestHost minimal;
+  PluginLoader loader([&](const std::string& id) { return minimal.apiFor(id); });
+  const LoadedPlugin& plugin = loader.load(GetParam());
+  if (plugin.hasBackend) {
+    for (const std::string& type : backendTypes(plugin)) {
+      llmp::ErrorRecord err;
+      llmp_backend* instance = nullptr;
+      if (plugin.backend.create(minimal.apiFor(plugin.descriptor.id), type.c_str(),
+                                {"contract", 8}, kEmptyConfig, &instance,
+                                err.sink()) == LLMP_OK) {
+        plugin.backend.destroy(instance);
+      } else {
+        EXPECT_TRUE(err.isSet()) << type;
+      }
+    }
+  }
+  if (plugin.hasFrontend) {
+    llmp::ErrorRecord err;
+    llmp_frontend* instance = nullptr;
+    if (plugin.frontend.create(minimal.apiFor(plugin.descriptor.id), kEmptyConfig, &instance,
+                               err.sink()) == LLMP_OK) {
+      plugin.frontend.destroy(instance);
+    } else {
+      EXPECT_TRUE(err.isSet());
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Plugins, PluginContract, ::testing::ValuesIn(pluginFiles()), testName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PluginContract);
 
@@ -211,8 +246,8 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PluginContract);
 TEST(PluginSet, AllPluginsLoadTogetherWithUniqueIdsAndTypes) {
   const std::vector<std::string> files = pluginFiles();
   ASSERT_FALSE(files.empty()) << "no plugin in " << pluginDir();
-  TestHost host;
-  PluginLoader loader([&](const std::string& id) { return host.apiFor(id); });
+  host::HostServices services;
+  PluginLoader loader([&](const std::string& id) { return services.apiFor(id); });
   std::map<std::string, std::string> typeOwner;
   std::map<std::string, std::string> frontendOwner;
   for (const std::string& file : files) {
