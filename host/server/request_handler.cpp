@@ -103,14 +103,24 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
       return;
     }
 
+    // An answer sent before the body was read leaves that body on the connection, where it
+    // would be parsed as the next request: such answers close the connection instead.
+    const bool hasBody = req.getContentLength64() > 0 || req.getChunkedTransferEncoding();
+    auto closeIfBodyUnread = [&] {
+      if (hasBody) {
+        resp.setKeepAlive(false);
+      }
+    };
     const FrontendInstance* frontend = context_.frontends->match(in);
     if (!context_.auth->allows(in.headers, in.header_count, query)) {
+      closeIfBodyUnread();
       renderHostError(frontend, in, responder, LLMP_E_AUTH, 401,
                       "missing or invalid proxy API key: send it as 'Authorization: Bearer <key>', "
                       "'x-api-key', 'x-goog-api-key' or '?key='");
       return;
     }
     if (frontend == nullptr) {
+      closeIfBodyUnread();
       responder.sendFallback(404, genericError(404, "no API is served at " + req.getMethod() +
                                                         " " + std::string(path)));
       return;
@@ -119,6 +129,7 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     std::string body;
     const auto length = req.getContentLength64();
     if (length > 0 && static_cast<uint64_t>(length) > context_.config->maxBodyBytes) {
+      closeIfBodyUnread();
       renderHostError(frontend, in, responder, LLMP_E_INVALID, 413,
                       "request body larger than " + std::to_string(context_.config->maxBodyBytes) +
                           " bytes");
@@ -134,6 +145,7 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
       while (is.read(buf, sizeof buf) || is.gcount() > 0) {
         body.append(buf, static_cast<size_t>(is.gcount()));
         if (body.size() > context_.config->maxBodyBytes) {
+          closeIfBodyUnread();
           renderHostError(frontend, in, responder, LLMP_E_INVALID, 413, "request body too large");
           return;
         }
