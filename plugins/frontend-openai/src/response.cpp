@@ -119,7 +119,7 @@ ApiError malformedCallError(const Json& candidate) {
   std::string reason = candidate.value("finishReason", std::string());
   ApiError error;
   error.httpStatus = 502;
-  error.code = "malformed_function_call";
+  error.code = reason == "UNEXPECTED_TOOL_CALL" ? "unexpected_tool_call" : "malformed_function_call";
   error.message = reason == "UNEXPECTED_TOOL_CALL"
                       ? "The model called a tool that was not offered (Gemini finishReason "
                         "UNEXPECTED_TOOL_CALL); no usable answer was produced."
