@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -304,13 +303,11 @@ Json sanitize(const Json& in, Context& ctx, int depth) {
   }
   if (hasEnum) {
     Json kept = Json::array();
-    bool allStrings = true;
     for (const Json& v : values) {
       if (v.is_null()) {
         nullable = true;
         continue;
       }
-      allStrings = allStrings && v.is_string();
       kept.push_back(v);
     }
     if (!kept.empty()) {
@@ -335,7 +332,6 @@ Json sanitize(const Json& in, Context& ctx, int depth) {
         out["description"] = desc.empty() ? note : desc + " " + note;
       }
     }
-    (void)allStrings;
   }
 
   // properties / required / propertyOrdering.
