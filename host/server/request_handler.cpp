@@ -16,22 +16,53 @@
 namespace llmp::host {
 namespace {
 
-// The router as a front end sees it during one request.
-llmp_router makeRouter(Router* router) {
+// What the host knows about the client's request that every backend may use, whatever front
+// end translated it: the workspace (x-llmp-workspace) and the conversation (x-session-id).
+struct RequestRouting {
+  Router* router;
+  std::string workspace;
+  std::string sessionId;
+
+  // Adds the host-level facts to a front end's request where the front end left them out.
+  llmp_status generate(const llmp_generate_request* in, const llmp_event_sink* sink,
+                       const llmp_error_sink* err) {
+    llmp_generate_request req = *in;
+    std::string metadata;
+    if (!workspace.empty()) {
+      nlohmann::json meta = nlohmann::json::parse(view(in->metadata), nullptr, false);
+      if (!meta.is_object()) {
+        meta = nlohmann::json::object();
+      }
+      if (!meta.contains("workspace")) {
+        meta["workspace"] = workspace;
+      }
+      metadata = meta.dump();
+      req.metadata = toBytes(metadata);
+    }
+    if (req.session_id.len == 0 && !sessionId.empty()) {
+      req.session_id = toBytes(sessionId);
+    }
+    return router->generate(req, sink, err);
+  }
+};
+
+llmp_router makeRouter(RequestRouting* routing) {
   llmp_router r{};
   r.struct_size = sizeof(r);
-  r.ctx = router;
+  r.ctx = routing;
   r.generate = [](void* ctx, const llmp_generate_request* req, const llmp_event_sink* sink,
                   const llmp_error_sink* err) -> llmp_status {
-    return guarded(err, [&] { return static_cast<Router*>(ctx)->generate(*req, sink, err); });
+    return guarded(err, [&] { return static_cast<RequestRouting*>(ctx)->generate(req, sink, err); });
   };
   r.count_tokens = [](void* ctx, const llmp_generate_request* req, const llmp_bytes_sink* out,
                       const llmp_error_sink* err) -> llmp_status {
-    return guarded(err, [&] { return static_cast<Router*>(ctx)->countTokens(*req, out, err); });
+    return guarded(err, [&] {
+      return static_cast<RequestRouting*>(ctx)->router->countTokens(*req, out, err);
+    });
   };
   r.list_models = [](void* ctx, const llmp_bytes_sink* out,
                      const llmp_error_sink* err) -> llmp_status {
-    return guarded(err, [&] { return static_cast<Router*>(ctx)->listModels(out, err); });
+    return guarded(err, [&] { return static_cast<RequestRouting*>(ctx)->router->listModels(out, err); });
   };
   return r;
 }
@@ -153,7 +184,10 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     }
     in.body = toBytes(body);
 
-    llmp_router router = makeRouter(context_.router);
+    RequestRouting routing{context_.router,
+                           std::string(findHeader(in.headers, in.header_count, "x-llmp-workspace")),
+                           std::string(findHeader(in.headers, in.header_count, "x-session-id"))};
+    llmp_router router = makeRouter(&routing);
     llmp_status status = LLMP_E_INTERNAL;
     try {
       status = frontend->factory->handle(frontend->instance, &in, responder.responder(), &router);
