@@ -7,6 +7,7 @@
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/sinks.hpp>
+#include <llmp/ext/cli.h>
 
 #include "app/plugin_discovery.h"
 #include "auth/proxy_auth.h"
@@ -78,6 +79,52 @@ std::string rateLimitFallbackFor(const BackendConfig& bc) {
 
 }  // namespace
 
+int ProxyApp::runPluginCommand(PluginLoader& loader, HostServices& services, const Config& config) {
+  const std::string& name = cli_.command.front();
+  for (const auto& plugin : loader.plugins()) {
+    if (plugin->descriptor.get_factory == nullptr) {
+      continue;
+    }
+    auto* factory = static_cast<const llmp_cli_factory*>(plugin->descriptor.get_factory(LLMP_CLI_FACTORY_V1));
+    if (factory == nullptr || factory->command == nullptr || name != factory->command) {
+      continue;
+    }
+    json backendsJson = json::object();
+    for (const auto& [bname, bc] : config.backends) {
+      backendsJson[bname] = bc.settings;
+    }
+    json overrides = json::array();
+    for (const auto& t : config.debuggingOverrides) {
+      overrides.push_back(t);
+    }
+    std::string configText = json{{"backends", backendsJson}, {"debugging_overrides", overrides}}.dump();
+    std::vector<const char*> argv;
+    for (size_t i = 1; i < cli_.command.size(); ++i) {
+      argv.push_back(cli_.command[i].c_str());
+    }
+    llmp_bytes_sink out{sizeof(llmp_bytes_sink), &std::cout, [](void* ctx, llmp_bytes data) -> llmp_status {
+                          static_cast<std::ostream*>(ctx)->write(data.ptr, static_cast<std::streamsize>(data.len)).flush();
+                          return LLMP_OK;
+                        }};
+    llmp_bytes_sink err = out;
+    err.ctx = &std::cerr;
+    return factory->run(services.apiFor(plugin->descriptor.id), argv.data(), argv.size(),
+                        toBytes(configText), &out, &err);
+  }
+  std::cerr << "llm-proxy: unknown command '" << name << "'";
+  std::string known;
+  for (const auto& plugin : loader.plugins()) {
+    if (plugin->descriptor.get_factory == nullptr) {
+      continue;
+    }
+    if (auto* f = static_cast<const llmp_cli_factory*>(plugin->descriptor.get_factory(LLMP_CLI_FACTORY_V1))) {
+      known += std::string(known.empty() ? "" : ", ") + f->command;
+    }
+  }
+  std::cerr << (known.empty() ? " (no loaded plugin offers commands)" : "; commands: " + known) << std::endl;
+  return EXIT_USAGE;
+}
+
 int ProxyApp::main(const std::vector<std::string>&) {
   Config config;
   try {
@@ -126,6 +173,9 @@ int ProxyApp::main(const std::vector<std::string>&) {
         }
         log::error("plugins", std::string(e.what()) + " (skipped)");
       }
+    }
+    if (!cli_.command.empty()) {
+      return runPluginCommand(loader, services, config);
     }
     addImplicitBackends(config, types);
     if (config.backends.empty()) {

@@ -7,6 +7,11 @@
 #include "app/cli.h"
 
 namespace llmp::host {
+class PluginLoader;
+class HostServices;
+}
+
+namespace llmp::host {
 
 class ProxyApp : public Poco::Util::ServerApplication {
  public:
@@ -16,6 +21,8 @@ class ProxyApp : public Poco::Util::ServerApplication {
   // Options are parsed by parseCommandLine(); Poco's own option handling is not used.
   void defineOptions(Poco::Util::OptionSet&) override {}
   int main(const std::vector<std::string>& args) override;
+  // `llm-proxy <command> ...`: runs a plugin's command (llmp.cli.v1) instead of the server.
+  int runPluginCommand(PluginLoader& loader, HostServices& services, const Config& config);
 
  private:
   CliOptions cli_;

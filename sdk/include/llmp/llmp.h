@@ -8,5 +8,6 @@
 #include "plugin.h"
 #include "backend.h"
 #include "frontend.h"
+#include "ext/cli.h"
 
 #endif
