@@ -2,6 +2,8 @@
 
 #include "llmp/cpp/sinks.hpp"
 
+#include <chrono>
+
 namespace llmp {
 
 std::string HttpResponse::header(std::string_view name) const {
@@ -23,8 +25,23 @@ bool Host::logEnabled(int32_t level) const {
   return api_ != nullptr && LLMP_HOST_HAS(api_, log_enabled) && api_->log_enabled(api_, level) != 0;
 }
 
-int64_t Host::monotonicMs() const { return api_->monotonic_ms(api_); }
-int64_t Host::wallMs() const { return api_->wall_ms(api_); }
+int64_t Host::monotonicMs() const {
+  if (api_ != nullptr && LLMP_HOST_HAS(api_, monotonic_ms)) {
+    return api_->monotonic_ms(api_);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t Host::wallMs() const {
+  if (api_ != nullptr && LLMP_HOST_HAS(api_, wall_ms)) {
+    return api_->wall_ms(api_);
+  }
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 namespace {
 struct FetchCtx {
@@ -99,6 +116,9 @@ llmp_status Host::fetch(const HttpRequest& request, HttpResponse* response,
 }
 
 std::optional<std::string> Host::kvGet(std::string_view key) const {
+  if (api_ == nullptr || !LLMP_HOST_HAS(api_, kv_get)) {
+    return std::nullopt;
+  }
   StringSink out;
   if (api_->kv_get(api_, toBytes(key), out.sink()) != LLMP_OK) {
     return std::nullopt;
@@ -107,15 +127,24 @@ std::optional<std::string> Host::kvGet(std::string_view key) const {
 }
 
 llmp_status Host::kvSet(std::string_view key, std::string_view value, int64_t ttlMs) const {
+  if (api_ == nullptr || !LLMP_HOST_HAS(api_, kv_set)) {
+    return LLMP_E_UNSUPPORTED;
+  }
   return api_->kv_set(api_, toBytes(key), toBytes(value), ttlMs);
 }
 
 llmp_status Host::kvDelete(std::string_view key) const {
+  if (api_ == nullptr || !LLMP_HOST_HAS(api_, kv_delete)) {
+    return LLMP_E_UNSUPPORTED;
+  }
   return api_->kv_delete(api_, toBytes(key));
 }
 
 int64_t Host::kvIncr(std::string_view key, int64_t delta, int64_t ttlMs) const {
   int64_t out = 0;
+  if (api_ == nullptr || !LLMP_HOST_HAS(api_, kv_incr)) {
+    return out;
+  }
   api_->kv_incr(api_, toBytes(key), delta, ttlMs, &out);
   return out;
 }
