@@ -384,6 +384,32 @@ TierChoice chooseOnboardTier(const LoadCodeAssistResult& load, TierPolicy policy
     }
     return {"legacy-tier", true};
   }
+  if (policy == TierPolicy::FreeTier) {
+    for (const auto& t : load.allowedTiers) {
+      if (t.id == "free-tier") {
+        return {t.id, false};
+      }
+    }
+    std::string reasons = ineligibleReasons(load);
+    throw Error(LLMP_E_FORBIDDEN, 403,
+                "Code Assist does not offer the free tier to this account" +
+                    (reasons.empty() ? std::string() : " (ineligible: " + reasons + ")"));
+  }
+  if (policy == TierPolicy::PaidPlan) {
+    const Tier* paid = nullptr;
+    for (const auto& t : load.allowedTiers) {
+      if (t.id != "free-tier" && (paid == nullptr || t.isDefault)) {
+        paid = &t;
+      }
+    }
+    if (paid != nullptr) {
+      return {paid->id, paid->userDefinedProject};
+    }
+    std::string reasons = ineligibleReasons(load);
+    throw Error(LLMP_E_FORBIDDEN, 403,
+                "Code Assist offers this account no paid tier (only the free tier)" +
+                    (reasons.empty() ? std::string() : "; ineligible: " + reasons));
+  }
   const Tier* pick = nullptr;
   for (const auto& t : load.allowedTiers) {
     if (t.id.find("enterprise") != std::string::npos) {

@@ -105,6 +105,12 @@ enum class TierPolicy {
   // A user's own GCP project: an enterprise tier when offered, else standard-tier, else another
   // tier that takes a user-defined project; never the free tier.
   UserProject,
+  // A personal Google account on the free tier: free-tier, without a project (the server
+  // provides a managed one). Throws when free-tier is not offered.
+  FreeTier,
+  // A personal Google account with a paid plan: the default tier unless it is free-tier, else
+  // the first non-free tier offered (with the project when the tier needs one).
+  PaidPlan,
 };
 
 struct TierChoice {
