@@ -7,15 +7,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { startProxy, buildDir } from './lib/harness.mjs';
+import { startProxy, buildDir, pluginDir } from './lib/harness.mjs';
 
 const FLAG = '--enable-antigravity-oauth-backend-debugging-override';
 const fakeBin = join(buildDir, 'fake-antigravity');
+// A build with -DLLMP_WITH_ANTIGRAVITY=OFF has neither the plugin nor the fake.
+const skip = !existsSync(join(pluginDir, 'libllmp_antigravity.so')) && 'built without LLMP_WITH_ANTIGRAVITY';
 const dir = mkdtempSync(join(tmpdir(), 'llmp-ag-e2e-'));
 const now = Math.floor(Date.now() / 1000);
 const validDb = join(dir, 'valid', 'state.vscdb');
@@ -54,6 +56,7 @@ async function startFake() {
 }
 
 before(async () => {
+  if (skip) return;
   writeDb(validDb, 'unified', 'ya29.e2e-valid', '1//e2e-refresh', now + 3600);
   writeDb(expiredDb, 'jetski', 'ya29.e2e-old', '1//e2e-refresh', now - 600);
   first = await startFake();
@@ -98,7 +101,7 @@ const anthropic = () => new Anthropic({ apiKey: 'unused', baseURL: proxy.url, ma
 const weatherTool = { name: 'get_weather', description: 'Weather for a city',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } };
 
-test('without the override flag the backend answers 403 naming the flag', async () => {
+test('without the override flag the backend answers 403 naming the flag', { skip }, async () => {
   const oa = new OpenAI({ apiKey: 'unused', baseURL: gated.url + '/v1', maxRetries: 0 });
   await assert.rejects(oa.chat.completions.create({ model: 'gemini-3-flash', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e.status === 403 && e.message.includes(FLAG));
@@ -107,7 +110,7 @@ test('without the override flag the backend answers 403 naming the flag', async 
     (e) => e.status === 403 && e.error?.error?.type === 'permission_error' && e.message.includes(FLAG));
 });
 
-test('the token comes from the state database and the body carries the Antigravity fields', async () => {
+test('the token comes from the state database and the body carries the Antigravity fields', { skip }, async () => {
   await first.reset();
   const r = await openai().chat.completions.create({ model: 'gemini-3-flash', messages: [{ role: 'user', content: 'hello there' }] });
   assert.match(r.choices[0].message.content, /Hello from gemini-3-flash: hello there/);
@@ -126,7 +129,7 @@ test('the token comes from the state database and the body carries the Antigravi
   assert.ok(!proxy.logs().includes('ya29.e2e-valid'), 'no token in the log');
 });
 
-test('a 429 from the first host falls back to the next host', async () => {
+test('a 429 from the first host falls back to the next host', { skip }, async () => {
   await first.reset();
   await second.reset();
   await first.fail({ method: 'generateContent', status: 429, times: 1, message: 'Resource has been exhausted' });
@@ -141,7 +144,7 @@ test('a 429 from the first host falls back to the next host', async () => {
 });
 
 for (const model of ['gemini-3-flash', 'claude-sonnet-4-5']) {
-  test(`${model}: text and streaming from the OpenAI and Anthropic SDKs`, async () => {
+  test(`${model}: text and streaming from the OpenAI and Anthropic SDKs`, { skip }, async () => {
     const r = await openai().chat.completions.create({ model, messages: [{ role: 'user', content: 'plain text' }] });
     assert.match(r.choices[0].message.content, /plain text/);
     const s = openai().chat.completions.stream({ model, messages: [{ role: 'user', content: 'streamed text' }], stream_options: { include_usage: true } });
@@ -155,7 +158,7 @@ for (const model of ['gemini-3-flash', 'claude-sonnet-4-5']) {
     assert.equal(fm.stop_reason, 'end_turn');
   });
 
-  test(`${model}: tool-call round trip from the OpenAI SDK`, async () => {
+  test(`${model}: tool-call round trip from the OpenAI SDK`, { skip }, async () => {
     const tools = [{ type: 'function', function: weatherTool }];
     const messages = [{ role: 'user', content: 'weather in Paris?' }];
     // Claude with reasoning: the thinking variant, whose signed thinking must come back.
@@ -173,7 +176,7 @@ for (const model of ['gemini-3-flash', 'claude-sonnet-4-5']) {
     assert.match((await s.finalChatCompletion()).choices[0].message.content, /sunny/);
   });
 
-  test(`${model}: tool-call round trip from the Anthropic SDK`, async () => {
+  test(`${model}: tool-call round trip from the Anthropic SDK`, { skip }, async () => {
     const tools = [{ name: weatherTool.name, description: weatherTool.description, input_schema: weatherTool.parameters }];
     const thinking = model.startsWith('claude') ? { thinking: { type: 'enabled', budget_tokens: 2048 } } : {};
     const messages = [{ role: 'user', content: 'weather in Paris?' }];
@@ -194,7 +197,7 @@ for (const model of ['gemini-3-flash', 'claude-sonnet-4-5']) {
   });
 }
 
-test('Claude requests use the endpoint names and the VALIDATED calling mode', async () => {
+test('Claude requests use the endpoint names and the VALIDATED calling mode', { skip }, async () => {
   await first.reset();
   await anthropic().messages.create({ model: 'claude-sonnet-4-5-20250929', max_tokens: 4096,
     thinking: { type: 'enabled', budget_tokens: 2048 },
@@ -211,7 +214,7 @@ test('Claude requests use the endpoint names and the VALIDATED calling mode', as
   assert.equal(JSON.parse((await first.requests()).find((q) => q.kind === 'generateContent').body).model, 'claude-opus-4-5-thinking');
 });
 
-test('models are listed through fetchAvailableModels', async () => {
+test('models are listed through fetchAvailableModels', { skip }, async () => {
   const list = await openai().models.list();
   const ids = list.data.map((m) => m.id);
   assert.ok(ids.some((id) => id.endsWith('claude-sonnet-4-5-thinking')), ids.join(','));
@@ -222,7 +225,7 @@ test('models are listed through fetchAvailableModels', async () => {
   assert.equal((await count.json()).totalTokens, 3);
 });
 
-test('an expired token is refused with a clear error, and refreshed when the client is configured', async () => {
+test('an expired token is refused with a clear error, and refreshed when the client is configured', { skip }, async () => {
   await assert.rejects(openai().chat.completions.create({ model: 'expired:gemini-3-flash', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e.status === 401 && /expired at/.test(e.message) && /client_id/.test(e.message));
   await assert.rejects(anthropic().messages.create({ model: 'expired:claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }),
@@ -239,7 +242,7 @@ test('an expired token is refused with a clear error, and refreshed when the cli
   assert.ok(!proxy.logs().includes('1//e2e-refresh') && !proxy.logs().includes('test-secret'), 'no secret in the log');
 });
 
-test('a missing database is a clear authentication error naming the path', async () => {
+test('a missing database is a clear authentication error naming the path', { skip }, async () => {
   await assert.rejects(openai().chat.completions.create({ model: 'missing:gemini-3-flash', messages: [{ role: 'user', content: 'hi' }] }),
     (e) => e.status === 401 && e.message.includes(missingDb) && /does not exist/.test(e.message));
 });
