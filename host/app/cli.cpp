@@ -1,5 +1,6 @@
 #include "app/cli.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace llmp::host {
@@ -57,6 +58,11 @@ Options:
                            --enable-gemini-oauth-plan-backend-debugging-override
   --allow-unauthenticated-remote
                            serve non-loopback clients even without proxy keys
+  --planning-phase-model SELECTOR
+                           first turns of a session go to this model (docs/routing.md);
+                           also --planning-phase-max-turns N, --planning-phase-temperature T,
+                           --planning-phase-top-p P, --planning-phase-reasoning-effort E,
+                           --planning-phase-thinking-budget N, --planning-phase-until-first-write B
   --check-config           load config and plugins, create backends, then exit
   --version, --help
 )";
@@ -104,6 +110,22 @@ CliOptions parseCommandLine(int argc, char** argv) {
       cli.proxyKeys.push_back(value(i, flag));
     } else if (flag == "--allow-unauthenticated-remote") {
       cli.allowUnauthenticatedRemote = true;
+    } else if (startsWith(flag, "--planning-phase-")) {
+      // --planning-phase-model M, --planning-phase-max-turns N, --planning-phase-temperature T,
+      // --planning-phase-top-p, -reasoning-effort, -thinking-budget, -until-first-write
+      std::string key = flag.substr(std::string("--planning-phase-").size());
+      std::replace(key.begin(), key.end(), '-', '_');
+      static const std::set<std::string> kKeys = {"model", "max_turns", "temperature", "top_p",
+                                                  "reasoning_effort", "thinking_budget",
+                                                  "until_first_write"};
+      if (!kKeys.count(key)) {
+        throw ConfigError("unknown option " + flag + " (see --help)");
+      }
+      std::string v = value(i, flag);
+      nlohmann::json parsed = nlohmann::json::parse(v, nullptr, false);
+      cli.planningPhase[key] = (key == "model" || key == "reasoning_effort" || parsed.is_discarded())
+                                   ? nlohmann::json(v)
+                                   : parsed;
     } else if (flag == "--check-config") {
       cli.checkConfig = true;
     } else if (flag == "--help" || flag == "-h") {
@@ -186,6 +208,15 @@ Config buildConfig(const CliOptions& cli) {
     config.proxyKeys.push_back(k);
   }
   config.allowUnauthenticatedRemote |= cli.allowUnauthenticatedRemote;
+  if (!cli.planningPhase.empty()) {
+    nlohmann::json& p = config.session["planning_phase"];
+    if (!p.is_object()) {
+      p = nlohmann::json::object();
+    }
+    for (auto it = cli.planningPhase.begin(); it != cli.planningPhase.end(); ++it) {
+      p[it.key()] = it.value();
+    }
+  }
   config.debuggingOverrides.insert(cli.debuggingOverrides.begin(), cli.debuggingOverrides.end());
   return config;
 }

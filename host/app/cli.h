@@ -19,6 +19,7 @@ struct CliOptions {
   std::set<std::string> debuggingOverrides;  // backend types
   std::vector<AliasRule> modelAliases;       // --model-alias, in order
   std::vector<std::string> proxyKeys;        // --proxy-key (prefer env LLM_PROXY_API_KEYS)
+  nlohmann::json planningPhase = nlohmann::json::object();  // --planning-phase-* flags
   bool help = false;
   bool version = false;
   bool checkConfig = false;           // load everything, then exit 0

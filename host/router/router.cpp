@@ -80,7 +80,85 @@ Router::Router(const Config& config, BackendRegistry& backends, const llmp_host_
       hostApi_(hostApi),
       selectors_(
           config, [&backends](const std::string& n) { return backends.find(n) != nullptr; },
-          [&backends] { return backends.namesForMessage(); }) {}
+          [&backends] { return backends.namesForMessage(); }),
+      planning_(PlanningPhaseConfig::fromJson(config.session), hostApi) {}
+
+bool Router::parseHybrid(std::string_view selector, std::string* reasoning, std::string* execution) {
+  constexpr std::string_view kPrefix = "hybrid:[";
+  if (selector.substr(0, kPrefix.size()) != kPrefix || selector.back() != ']') {
+    return false;
+  }
+  std::string_view inner = selector.substr(kPrefix.size(), selector.size() - kPrefix.size() - 1);
+  auto comma = inner.find(',');
+  if (comma == std::string_view::npos) {
+    return false;
+  }
+  *reasoning = std::string(inner.substr(0, comma));
+  *execution = std::string(inner.substr(comma + 1));
+  return !reasoning->empty() && !execution->empty();
+}
+
+llmp_status Router::generateHybrid(const std::string& reasoning, const std::string& execution,
+                                   const llmp_generate_request& request,
+                                   const llmp_event_sink* sink, const llmp_error_sink* err) {
+  json ir = json::parse(view(request.ir).begin(), view(request.ir).end(), nullptr, false);
+  if (!ir.is_object()) {
+    setError(err, LLMP_E_INVALID, 400, "the request body is not a JSON object");
+    return LLMP_E_INVALID;
+  }
+  // 1. The reasoning model thinks about the conversation (not streamed to the client).
+  json reasoningIr = ir;
+  reasoningIr["generationConfig"]["thinkingConfig"]["includeThoughts"] = true;
+  std::string reasoningText = reasoningIr.dump();
+  llmp_generate_request r = request;
+  r.model = toBytes(reasoning);
+  r.ir = toBytes(reasoningText);
+  r.flags &= ~LLMP_GENERATE_STREAM;
+  std::string thoughts;
+  std::string answer;
+  EventSinkFn collector([&](uint32_t kind, std::string_view data) -> llmp_status {
+    if (kind == LLMP_EVENT_KEEPALIVE) {
+      return sink->emit(sink->ctx, kind, toBytes(data));
+    }
+    if (kind != LLMP_EVENT_CHUNK) {
+      return LLMP_OK;
+    }
+    json chunk = json::parse(data.begin(), data.end(), nullptr, false);
+    if (!chunk.is_object() || !chunk.contains("candidates") || chunk["candidates"].empty()) {
+      return LLMP_OK;
+    }
+    const json& parts = chunk["candidates"][0]["content"]["parts"];
+    if (parts.is_array()) {
+      for (const auto& part : parts) {
+        if (part.contains("text") && part["text"].is_string()) {
+          (part.value("thought", false) ? thoughts : answer) += part["text"].get<std::string>();
+        }
+      }
+    }
+    return LLMP_OK;
+  });
+  llmp_status s = generateRouted(r, collector.sink(), err);
+  if (s != LLMP_OK) {
+    return s;
+  }
+  // 2. The execution model answers with that reasoning in its instructions, streamed as usual.
+  const std::string& captured = thoughts.empty() ? answer : thoughts;
+  json& system = ir["systemInstruction"];
+  if (!system.is_object()) {
+    system = json{{"parts", json::array()}};
+  }
+  if (!system["parts"].is_array()) {
+    system["parts"] = json::array();
+  }
+  system["parts"].push_back(
+      {{"text", "Reasoning from a planning model about this conversation (use it to answer; do not "
+                "repeat it verbatim):\n<reasoning>\n" + captured + "\n</reasoning>"}});
+  std::string executionText = ir.dump();
+  llmp_generate_request e = request;
+  e.model = toBytes(execution);
+  e.ir = toBytes(executionText);
+  return generateRouted(e, sink, err);
+}
 
 llmp_status Router::gateCheck(const BackendInstance& backend, const llmp_error_sink* err) const {
   if (backend.enabled) {
@@ -185,6 +263,24 @@ llmp_status Router::runHop(BackendInstance& backend, const RouteHop& hop,
 
 llmp_status Router::generate(const llmp_generate_request& request, const llmp_event_sink* sink,
                              const llmp_error_sink* err) {
+  std::string selector = str(request.model);
+  std::string reasoning;
+  std::string execution;
+  if (parseHybrid(selector, &reasoning, &execution)) {
+    return generateHybrid(reasoning, execution, request, sink, err);
+  }
+  if (planning_.enabled()) {
+    if (auto planned = planning_.overrideFor(view(request.ir), view(request.session_id))) {
+      llmp_generate_request req = request;
+      req.model = toBytes(*planned);
+      return generateRouted(req, sink, err);
+    }
+  }
+  return generateRouted(request, sink, err);
+}
+
+llmp_status Router::generateRouted(const llmp_generate_request& request,
+                                   const llmp_event_sink* sink, const llmp_error_sink* err) {
   std::vector<RouteHop> hops;
   try {
     hops = selectors_.parse(str(request.model));

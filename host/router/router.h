@@ -12,6 +12,7 @@
 #include "config/config.h"
 #include "router/backend_registry.h"
 #include "router/model_selector.h"
+#include "router/planning_phase.h"
 
 namespace llmp::host {
 
@@ -28,8 +29,15 @@ class Router {
 
   const ModelSelectorParser& selectors() const { return selectors_; }
 
+  // "hybrid:[backendA:reasoning-model,backendB:execution-model]" split into its two selectors.
+  static bool parseHybrid(std::string_view selector, std::string* reasoning, std::string* execution);
+
  private:
-  struct Attempt;
+  llmp_status generateRouted(const llmp_generate_request& request, const llmp_event_sink* sink,
+                             const llmp_error_sink* err);
+  llmp_status generateHybrid(const std::string& reasoning, const std::string& execution,
+                             const llmp_generate_request& request, const llmp_event_sink* sink,
+                             const llmp_error_sink* err);
   llmp_status runHop(BackendInstance& backend, const RouteHop& hop,
                      const llmp_generate_request& request, const llmp_event_sink* sink,
                      bool* emittedOutput, struct HopError* error);
@@ -44,6 +52,7 @@ class Router {
   BackendRegistry& backends_;
   const llmp_host_api* hostApi_;
   ModelSelectorParser selectors_;
+  PlanningPhase planning_;
 };
 
 }  // namespace llmp::host

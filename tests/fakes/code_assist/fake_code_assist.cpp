@@ -166,6 +166,7 @@ struct FakeCodeAssist::State {
   std::string lastTokenError;
   int holdAfter = -1;
   uint64_t releases = 0;
+  uint64_t releasesUsed = 0;
   int chunksSent = 0;
   bool stopping = false;
   int counter = 0;
@@ -561,20 +562,24 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       {
         std::unique_lock<std::mutex> lock(s_->mutex);
         if (s_->holdAfter >= 0 && static_cast<int>(i) == s_->holdAfter) {
-          uint64_t rel = s_->releases;
-          s_->cv.wait(lock, [&] { return s_->releases != rel || s_->stopping; });
+          // A release() that came before this stream reached its hold still counts: each
+          // release lets one held stream go on.
+          s_->cv.wait(lock, [&] {
+            return s_->releases > s_->releasesUsed || s_->stopping || s_->holdAfter < 0;
+          });
           if (s_->stopping) {
             return;
           }
+          if (s_->releases > s_->releasesUsed) {
+            ++s_->releasesUsed;
+          }
         }
-      }
-      out << "data: " << wrap(pieces[i], i + 1 == pieces.size()).dump() << "\r\n\r\n";
-      out.flush();
-      {
-        std::lock_guard<std::mutex> lock(s_->mutex);
+        // Counted before the write: a client may see the chunk before this thread runs again.
         ++s_->chunksSent;
       }
       s_->cv.notify_all();
+      out << "data: " << wrap(pieces[i], i + 1 == pieces.size()).dump() << "\r\n\r\n";
+      out.flush();
     }
   }
 
@@ -890,9 +895,9 @@ void FakeCodeAssist::reset() {
     state_->lastTokenError.clear();
     state_->onboarded = false;
     state_->operations.clear();
-    state_->holdAfter = -1;
+    state_->holdAfter = -1;  // held streams go on (see the hold's wait)
     state_->chunksSent = 0;
-    ++state_->releases;
+    state_->releases = state_->releasesUsed;
   }
   state_->cv.notify_all();
 }

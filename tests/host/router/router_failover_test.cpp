@@ -23,6 +23,7 @@ struct Outcome {
 };
 
 struct Scripted {
+  std::string chunk = R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]})";
   std::deque<Outcome> outcomes;
   std::vector<std::string> models;  // model of each call
   std::vector<std::string> irs;     // IR of each call
@@ -37,7 +38,7 @@ llmp_status scriptedGenerate(llmp_backend* b, const llmp_generate_request* req,
   if (!s->outcomes.empty()) {
     s->outcomes.pop_front();
   }
-  std::string chunk = R"({"candidates":[{"content":{"role":"model","parts":[{"text":"hi"}]},"finishReason":"STOP"}]})";
+  const std::string& chunk = s->chunk;
   if (o.status == LLMP_OK || o.chunkFirst) {
     llmp_status e = sink->emit(sink->ctx, LLMP_EVENT_CHUNK, toBytes(chunk));
     if (e != LLMP_OK) {
@@ -210,6 +211,51 @@ TEST_F(RouterTest, StreamingWaitSendsKeepalives) {
     keepalives += e.first == static_cast<uint32_t>(LLMP_EVENT_KEEPALIVE);
   }
   EXPECT_GE(keepalives, 2);
+}
+
+TEST_F(RouterTest, PlanningPhaseSendsTheFirstTurnsToThePlanningModel) {
+  config.session = nlohmann::json::parse(
+      R"({"planning_phase":{"model":"b:planner","max_turns":2,"temperature":0.1}})");
+  const std::string turn1 = R"({"contents":[{"role":"user","parts":[{"text":"plan it"}]}]})";
+  auto r1 = run("a:m1", false, turn1);
+  ASSERT_EQ(r1.status, LLMP_OK);
+  ASSERT_EQ(b.models, std::vector<std::string>{"planner"});
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(b.irs[0])["generationConfig"]["temperature"].get<double>(), 0.1);
+
+  const std::string turn3 = R"({"contents":[{"role":"user","parts":[{"text":"1"}]},{"role":"model","parts":[{"text":"x"}]},
+    {"role":"user","parts":[{"text":"2"}]},{"role":"model","parts":[{"text":"y"}]},{"role":"user","parts":[{"text":"3"}]}]})";
+  run("a:m1", false, turn3);
+  EXPECT_EQ(a.models, std::vector<std::string>{"m1"});
+}
+
+TEST_F(RouterTest, PlanningPhaseEndsAtTheFirstFileWrite) {
+  config.session = nlohmann::json::parse(R"({"planning_phase":{"model":"b:planner"}})");
+  const std::string wrote = R"({"contents":[{"role":"user","parts":[{"text":"go"}]},
+    {"role":"model","parts":[{"functionCall":{"name":"write_file","args":{}}}]},
+    {"role":"user","parts":[{"functionResponse":{"name":"write_file","response":{}}}]}]})";
+  run("a:m1", false, wrote);
+  EXPECT_EQ(a.models, std::vector<std::string>{"m1"});
+  EXPECT_TRUE(b.models.empty());
+}
+
+TEST_F(RouterTest, HybridHandsTheReasoningToTheExecutionModel) {
+  a.chunk = R"({"candidates":[{"content":{"role":"model","parts":[{"text":"step one, then two","thought":true},{"text":"answer A"}]}}]})";
+  b.chunk = R"({"candidates":[{"content":{"role":"model","parts":[{"text":"final from B"}]},"finishReason":"STOP"}]})";
+  auto r = run("hybrid:[a:thinker,b:doer]", true, R"({"contents":[{"role":"user","parts":[{"text":"q"}]}]})");
+  ASSERT_EQ(r.status, LLMP_OK);
+  EXPECT_EQ(a.models, std::vector<std::string>{"thinker"});
+  EXPECT_EQ(b.models, std::vector<std::string>{"doer"});
+  auto execIr = nlohmann::json::parse(b.irs[0]);
+  std::string system = execIr["systemInstruction"]["parts"].back()["text"];
+  EXPECT_NE(system.find("step one, then two"), std::string::npos);
+  EXPECT_EQ(system.find("answer A"), std::string::npos);
+  // The client sees only B's answer.
+  std::string seen;
+  for (const auto& e : r.events) {
+    if (e.first == static_cast<uint32_t>(LLMP_EVENT_CHUNK)) seen += e.second;
+  }
+  EXPECT_NE(seen.find("final from B"), std::string::npos);
+  EXPECT_EQ(seen.find("answer A"), std::string::npos);
 }
 
 }  // namespace
