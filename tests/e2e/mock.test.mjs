@@ -130,3 +130,24 @@ test('genai: text, stream, count, models, v1 and v1beta', async () => {
   assert.ok(names.includes('models/mock-1'), names.join(','));
   await assert.rejects(ai.models.generateContent({ model: 'mock-1', contents: 'x [[error:503]]' }), (e) => e.status === 503);
 });
+
+test('SIGTERM lets an in-flight stream finish, then the proxy exits 0', async () => {
+  const slow = await startProxy({ config: 'default_backend: mock\nbackends:\n  mock:\n    type: mock\n    chunk_delay_ms: 150\n' });
+  const res = await fetch(slow.url + '/v1beta/models/mock-1:streamGenerateContent?alt=sse', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'one two three four five six' }] }] }),
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const first = await reader.read();
+  assert.ok(!first.done);
+  const exited = new Promise((r) => slow.child.once('exit', (code) => r(code)));
+  slow.child.kill('SIGTERM');
+  let text = new TextDecoder().decode(first.value);
+  for (let c = await reader.read(); !c.done; c = await reader.read()) text += new TextDecoder().decode(c.value);
+  const joined = [...text.matchAll(/^data: (\{.*\})$/gm)].map((m) => JSON.parse(m[1]).candidates[0].content.parts[0].text).join('');
+  assert.equal(joined, 'mock: one two three four five six');
+  assert.equal(await exited, 0);
+  // New connections are refused once it stopped.
+  await assert.rejects(fetch(slow.url + '/healthz'));
+});
