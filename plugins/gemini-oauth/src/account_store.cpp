@@ -1,20 +1,19 @@
 #include "account_store.hpp"
 
-#include <llmp/cpp/errors.hpp>
-#include <llmp/cpp/json.hpp>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
 #include <random>
 #include <sstream>
-
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace llmp::plugins::gemini_oauth {
 

@@ -1,14 +1,13 @@
 #include "accounts_cli.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <llmp/cpp/code_assist.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/google_oauth.hpp>
 #include <llmp/cpp/google_oauth_flow.hpp>
 #include <llmp/cpp/json.hpp>
-
-#include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
 
@@ -99,7 +98,8 @@ void checkProjectId(const std::string& p) {
     throw UsageError("\"" + p.substr(0, 100) + "\" is not a Google Cloud project id");
   }
   if (digitsOnly) {
-    throw UsageError("\"" + p + "\" is a project number; give the project id (e.g. my-project-123)");
+    throw UsageError("\"" + p +
+                     "\" is a project number; give the project id (e.g. my-project-123)");
   }
 }
 
@@ -166,7 +166,11 @@ std::string expiresIn(int64_t expiryMs, int64_t nowMs) {
 class Command {
  public:
   Command(Host host, OAuthConfig cfg, const Print& out, const Print& err)
-      : host_(host), cfg_(std::move(cfg)), store_(cfg_.accountsDir), out_(out), err_(err),
+      : host_(host),
+        cfg_(std::move(cfg)),
+        store_(cfg_.accountsDir),
+        out_(out),
+        err_(err),
         caller_(host_, cfg_) {}
 
   int list(const Args& a) {
@@ -208,10 +212,11 @@ class Command {
 
   int add(const Args& a, const std::optional<Account>& existing) {
     if (cfg_.clientId.empty() || cfg_.clientSecret.empty()) {
-      err_("llm-proxy accounts: no OAuth client configured. Set client_id and client_secret in "
-           "the gemini-oauth-auto backend's config, or GEMINI_OAUTH_CLIENT_ID and "
-           "GEMINI_OAUTH_CLIENT_SECRET (docs/backends/gemini-oauth-auto.md says where the Gemini "
-           "CLI publishes its installed-app client).\n");
+      err_(
+          "llm-proxy accounts: no OAuth client configured. Set client_id and client_secret in "
+          "the gemini-oauth-auto backend's config, or GEMINI_OAUTH_CLIENT_ID and "
+          "GEMINI_OAUTH_CLIENT_SECRET (docs/backends/gemini-oauth-auto.md says where the Gemini "
+          "CLI publishes its installed-app client).\n");
       return 1;
     }
     if (a.projectId) {
@@ -230,11 +235,12 @@ class Command {
     std::string added;
     google::LoopbackCallback::Result result;
     try {
-      result = callback.wait(state, a.timeoutSeconds ? *a.timeoutSeconds * 1000 : cfg_.callbackTimeoutMs,
-                             [&](const std::string& code) {
-                               added = finishSignIn(code, redirect, a, existing);
-                               return added;
-                             });
+      result =
+          callback.wait(state, a.timeoutSeconds ? *a.timeoutSeconds * 1000 : cfg_.callbackTimeoutMs,
+                        [&](const std::string& code) {
+                          added = finishSignIn(code, redirect, a, existing);
+                          return added;
+                        });
     } catch (...) {
       releaseBrowser(browser);
       throw;
@@ -313,13 +319,15 @@ class Command {
   std::string finishSignIn(const std::string& code, const std::string& redirect, const Args& a,
                            const std::optional<Account>& existing) {
     auto http = google::httpFnFromHost(host_);
-    google::OAuthClient client{cfg_.clientId, cfg_.clientSecret, cfg_.tokenUri,
-                               {cfg_.timeouts.connectMs, cfg_.timeouts.firstByteMs,
-                                cfg_.timeouts.idleMs}};
+    google::OAuthClient client{
+        cfg_.clientId,
+        cfg_.clientSecret,
+        cfg_.tokenUri,
+        {cfg_.timeouts.connectMs, cfg_.timeouts.firstByteMs, cfg_.timeouts.idleMs}};
     google::TokenGrant g = google::exchangeCode(http, client, code, redirect);
-    std::string email = google::fetchEmail(http, cfg_.userinfoUri, g.accessToken,
-                                           {cfg_.timeouts.connectMs, cfg_.timeouts.firstByteMs,
-                                            cfg_.timeouts.idleMs});
+    std::string email = google::fetchEmail(
+        http, cfg_.userinfoUri, g.accessToken,
+        {cfg_.timeouts.connectMs, cfg_.timeouts.firstByteMs, cfg_.timeouts.idleMs});
     Account acc;
     if (existing) {
       acc = *existing;
@@ -381,8 +389,8 @@ class Command {
     }
     acc.updatedMs = host_.wallMs();
     store_.save(acc);
-    return std::string(existing ? "Updated" : "Added") + " account " + acc.id + " (" + email +
-           ")" + note + ".";
+    return std::string(existing ? "Updated" : "Added") + " account " + acc.id + " (" + email + ")" +
+           note + ".";
   }
 
   Host host_;
@@ -401,9 +409,8 @@ std::string maskToken(const std::string& token) {
   return token.substr(0, std::min<size_t>(6, token.size() / 3)) + "...";
 }
 
-int runAccountsCommand(Host host, const std::vector<std::string>& args,
-                       std::string_view configJson, const EnvFn& env, const Print& out,
-                       const Print& err) {
+int runAccountsCommand(Host host, const std::vector<std::string>& args, std::string_view configJson,
+                       const EnvFn& env, const Print& out, const Print& err) {
   Args a;
   try {
     a = parseArgs(args);

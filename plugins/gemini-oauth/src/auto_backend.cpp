@@ -1,12 +1,11 @@
 #include "auto_backend.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/google_oauth_flow.hpp>
 #include <llmp/cpp/json.hpp>
-
-#include <algorithm>
-#include <climits>
 
 namespace llmp::plugins::gemini_oauth {
 
@@ -16,7 +15,10 @@ constexpr int64_t kMaxBackoffMs = 300 * 1000;
 }  // namespace
 
 AutoBackend::AutoBackend(Host host, OAuthConfig config)
-    : host_(host), config_(std::move(config)), store_(config_.accountsDir), caller_(host_, config_) {
+    : host_(host),
+      config_(std::move(config)),
+      store_(config_.accountsDir),
+      caller_(host_, config_) {
   Host h = host_;
   std::string rrKey = "gemini-oauth:" + config_.instance + ":rr";
   selector_ = std::make_unique<Selector>(
@@ -170,16 +172,20 @@ std::string AutoBackend::tokenFor(Slot& slot, int64_t minValidityMs, bool force)
   }
   if (slot.account.refreshToken.empty()) {
     throw Error(LLMP_E_AUTH, 401,
-                "account " + slot.account.id + " has no refresh token: run `llm-proxy accounts "
-                "update " + slot.account.id + "`");
+                "account " + slot.account.id +
+                    " has no refresh token: run `llm-proxy accounts "
+                    "update " +
+                    slot.account.id + "`");
   }
   slot.refreshing = true;
   std::string refreshToken = slot.account.refreshToken;
   std::string id = slot.account.id;
   lock.unlock();
-  google::OAuthClient client{config_.clientId, config_.clientSecret, config_.tokenUri,
-                             {config_.timeouts.connectMs, config_.timeouts.firstByteMs,
-                              config_.timeouts.idleMs}};
+  google::OAuthClient client{
+      config_.clientId,
+      config_.clientSecret,
+      config_.tokenUri,
+      {config_.timeouts.connectMs, config_.timeouts.firstByteMs, config_.timeouts.idleMs}};
   auto finish = [&]() {
     slot.refreshing = false;
     slot.cv.notify_all();
@@ -216,10 +222,11 @@ std::string AutoBackend::tokenFor(Slot& slot, int64_t minValidityMs, bool force)
     finish();
     host_.log(LLMP_LOG_WARN, "account " + id +
                                  " needs re-authorization (invalid_grant); it is out of rotation "
-                                 "until `llm-proxy accounts update " + id + "`");
-    throw Error(LLMP_E_AUTH, 401,
-                "account " + id + " needs re-authorization: run `llm-proxy accounts update " + id +
-                    "`");
+                                 "until `llm-proxy accounts update " +
+                                 id + "`");
+    throw Error(
+        LLMP_E_AUTH, 401,
+        "account " + id + " needs re-authorization: run `llm-proxy accounts update " + id + "`");
   } catch (const Error& e) {
     int64_t now = host_.wallMs();
     if (!lock.owns_lock()) {
@@ -230,9 +237,8 @@ std::string AutoBackend::tokenFor(Slot& slot, int64_t minValidityMs, bool force)
     slot.nextAttemptMs = now + backoff;
     slot.lastRefreshError = redactSecrets(e.what(), {refreshToken, config_.clientSecret});
     finish();
-    host_.log(LLMP_LOG_WARN, "account " + id + ": token refresh failed (" +
-                                 slot.lastRefreshError + "); next attempt in " +
-                                 std::to_string(backoff / 1000) + " s");
+    host_.log(LLMP_LOG_WARN, "account " + id + ": token refresh failed (" + slot.lastRefreshError +
+                                 "); next attempt in " + std::to_string(backoff / 1000) + " s");
     if (!slot.account.accessToken.empty() && slot.account.expiryMs > now && !force) {
       return slot.account.accessToken;
     }
@@ -338,8 +344,7 @@ void AutoBackend::throwNoAccount() {
                 minRest);
   }
   throw Error(LLMP_E_AUTH, 401,
-              "no usable account in backend '" + config_.instance + "': " +
-                  std::to_string(reauth) +
+              "no usable account in backend '" + config_.instance + "': " + std::to_string(reauth) +
                   " need re-authorization (run `llm-proxy accounts list`, then `llm-proxy "
                   "accounts update <id>`)");
 }
@@ -400,7 +405,7 @@ llmp_status AutoBackend::generate(const llmp_generate_request& request,
       if (outcome.streamError && outcome.emitted == 0 &&
           outcome.streamError->code() == LLMP_E_RATE_LIMITED) {
         int64_t ms = outcome.streamError->retryAfterMs() > 0 ? outcome.streamError->retryAfterMs()
-                                                              : config_.defaultRestMs;
+                                                             : config_.defaultRestMs;
         rest(id, ms);
         last = *outcome.streamError;
         continue;
@@ -552,15 +557,14 @@ std::string AutoBackend::health() {
     }
     list.push_back(entry);
   }
-  Json out = {{"type", kTypeAuto},
-              {"strategy", config_.strategy},
-              {"accountsDir", config_.accountsDir},
-              {"accounts", {{"total", list.size()},
-                            {"valid", valid},
-                            {"resting", resting},
-                            {"needsReauth", reauth}}},
-              {"list", list},
-              {"ok", valid > 0}};
+  Json out = {
+      {"type", kTypeAuto},
+      {"strategy", config_.strategy},
+      {"accountsDir", config_.accountsDir},
+      {"accounts",
+       {{"total", list.size()}, {"valid", valid}, {"resting", resting}, {"needsReauth", reauth}}},
+      {"list", list},
+      {"ok", valid > 0}};
   return redactSecrets(dumpJson(out), secrets());
 }
 

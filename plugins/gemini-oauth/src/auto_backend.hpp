@@ -7,9 +7,9 @@
 #pragma once
 
 #include <llmp/backend.h>
-#include <llmp/cpp/host.hpp>
 
 #include <condition_variable>
+#include <llmp/cpp/host.hpp>
 #include <map>
 #include <memory>
 #include <mutex>

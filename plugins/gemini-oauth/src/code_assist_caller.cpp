@@ -1,10 +1,9 @@
 #include "code_assist_caller.hpp"
 
+#include <cctype>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/json.hpp>
-
-#include <cctype>
 
 namespace llmp::plugins::gemini_oauth {
 

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <llmp/backend.h>
+
+#include <functional>
 #include <llmp/cpp/code_assist.hpp>
 #include <llmp/cpp/code_assist_call.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/host.hpp>
-
-#include <functional>
 #include <string>
 #include <vector>
 

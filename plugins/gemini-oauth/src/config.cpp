@@ -1,14 +1,13 @@
 #include "config.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <llmp/cpp/code_assist.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/google_oauth.hpp>
 #include <llmp/cpp/google_oauth_flow.hpp>
 #include <llmp/cpp/json.hpp>
-
-#include <algorithm>
-#include <cctype>
-#include <cmath>
 
 namespace llmp::plugins::gemini_oauth {
 
@@ -19,9 +18,9 @@ struct Reader {
   std::string_view type;
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(LLMP_E_INVALID, 0,
-                "backend '" + std::string(instance) + "' (type " + std::string(type) +
-                    "): " + what);
+    throw Error(
+        LLMP_E_INVALID, 0,
+        "backend '" + std::string(instance) + "' (type " + std::string(type) + "): " + what);
   }
 
   static std::string trim(std::string_view s) {
@@ -87,8 +86,8 @@ std::string noTrailingSlash(std::string s) {
 
 const std::vector<std::string>& defaultModels() {
   static const std::vector<std::string> models = {
-      "gemini-2.5-pro",         "gemini-2.5-flash",       "gemini-2.5-flash-lite",
-      "gemini-3-pro-preview",   "gemini-3-flash-preview", "gemini-3.1-pro-preview",
+      "gemini-2.5-pro",        "gemini-2.5-flash",       "gemini-2.5-flash-lite",
+      "gemini-3-pro-preview",  "gemini-3-flash-preview", "gemini-3.1-pro-preview",
       "gemini-3.1-flash-lite",
   };
   return models;
@@ -216,7 +215,8 @@ OAuthConfig parseConfig(std::string_view type, std::string_view instance,
         } else if (t.key() == "idle_ms") {
           cfg.timeouts.idleMs = ms;
         } else {
-          r.fail("unknown key timeouts." + t.key() + " (known: connect_ms, first_byte_ms, idle_ms)");
+          r.fail("unknown key timeouts." + t.key() +
+                 " (known: connect_ms, first_byte_ms, idle_ms)");
         }
       }
     } else if (k == "models") {
@@ -242,8 +242,10 @@ OAuthConfig parseConfig(std::string_view type, std::string_view instance,
 
   if (cfg.strategy != "session-affinity" && cfg.strategy != "round-robin" &&
       cfg.strategy != "random" && cfg.strategy != "first-available") {
-    r.fail("selection_strategy must be session-affinity, round-robin, random or "
-           "first-available, got \"" + cfg.strategy + "\"");
+    r.fail(
+        "selection_strategy must be session-affinity, round-robin, random or "
+        "first-available, got \"" +
+        cfg.strategy + "\"");
   }
   if (cfg.projectId.empty()) {
     cfg.projectId = envOf("GOOGLE_CLOUD_PROJECT");

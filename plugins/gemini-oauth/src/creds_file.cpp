@@ -1,15 +1,14 @@
 #include "creds_file.hpp"
 
-#include <llmp/cpp/errors.hpp>
-#include <llmp/cpp/json.hpp>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/json.hpp>
 #include <sstream>
-
-#include <sys/stat.h>
 
 namespace llmp::plugins::gemini_oauth {
 

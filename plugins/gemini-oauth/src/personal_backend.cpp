@@ -1,13 +1,12 @@
 #include "personal_backend.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/google_oauth_flow.hpp>
 #include <llmp/cpp/json.hpp>
 #include <llmp/cpp/sinks.hpp>
-
-#include <atomic>
-#include <chrono>
 
 namespace llmp::plugins::gemini_oauth {
 
@@ -106,12 +105,14 @@ google::AccessToken CredsFileSource::fetch() {
     return issue(creds.accessToken, creds.expiryMs, now);
   }
   if (!config_.clientId.empty() && !config_.clientSecret.empty() && !creds.refreshToken.empty()) {
-    google::OAuthClient client{config_.clientId, config_.clientSecret, config_.tokenUri,
-                               {config_.timeouts.connectMs, config_.timeouts.firstByteMs,
-                                config_.timeouts.idleMs}};
+    google::OAuthClient client{
+        config_.clientId,
+        config_.clientSecret,
+        config_.tokenUri,
+        {config_.timeouts.connectMs, config_.timeouts.firstByteMs, config_.timeouts.idleMs}};
     try {
-      google::TokenGrant g = google::refreshGrant(google::httpFnFromHost(host_), client,
-                                                  creds.refreshToken);
+      google::TokenGrant g =
+          google::refreshGrant(google::httpFnFromHost(host_), client, creds.refreshToken);
       int64_t expiry = g.expiresInMs > 0 ? now + g.expiresInMs : 0;
       {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -119,8 +120,7 @@ google::AccessToken CredsFileSource::fetch() {
         refreshedExpiryMs_ = expiry;
         ++directRefreshes_;
       }
-      host_.log(LLMP_LOG_INFO, "refreshed the access token of " + path_ +
-                                   " at the token endpoint");
+      host_.log(LLMP_LOG_INFO, "refreshed the access token of " + path_ + " at the token endpoint");
       return issue(g.accessToken, expiry, now);
     } catch (const google::InvalidGrant& e) {
       throw Error(LLMP_E_AUTH, 401,
@@ -133,10 +133,12 @@ google::AccessToken CredsFileSource::fetch() {
 
 google::AccessToken CredsFileSource::refreshWithCli(const CliCreds& stale, int64_t nowMs) {
   const llmp_host_api* api = host_.api();
-  if (api == nullptr || !LLMP_HOST_HAS(api, process_spawn) || !LLMP_HOST_HAS(api, process_release)) {
-    throw Error(LLMP_E_AUTH, 401, "the access token in " + path_ +
-                                      " is expiring and this host cannot run the Gemini CLI to "
-                                      "refresh it; configure client_id and client_secret");
+  if (api == nullptr || !LLMP_HOST_HAS(api, process_spawn) ||
+      !LLMP_HOST_HAS(api, process_release)) {
+    throw Error(LLMP_E_AUTH, 401,
+                "the access token in " + path_ +
+                    " is expiring and this host cannot run the Gemini CLI to "
+                    "refresh it; configure client_id and client_secret");
   }
   host_.log(LLMP_LOG_INFO, "the access token in " + path_ + " is expiring; running " +
                                config_.geminiCliExecutable + " so that it refreshes the file");
@@ -176,8 +178,8 @@ google::AccessToken CredsFileSource::refreshWithCli(const CliCreds& stale, int64
     return issue(stale.accessToken, stale.expiryMs, nowMs);
   }
   std::unique_lock<std::mutex> lock(mutex_);
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(config_.cliRefreshTimeoutMs);
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.cliRefreshTimeoutMs);
   // Wait for a rewrite that holds a fresh token, the CLI's exit, or the timeout.
   while (!run->exited) {
     if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
@@ -215,8 +217,8 @@ google::AccessToken CredsFileSource::refreshWithCli(const CliCreds& stale, int64
     return issue(after.accessToken, after.expiryMs, now);
   }
   if (!after.accessToken.empty() && after.expiryMs > now) {
-    host_.log(LLMP_LOG_WARN, "the Gemini CLI did not refresh " + path_ +
-                                 "; using the old token until it expires");
+    host_.log(LLMP_LOG_WARN,
+              "the Gemini CLI did not refresh " + path_ + "; using the old token until it expires");
     return issue(after.accessToken, after.expiryMs, now);
   }
   std::string why = exited ? "it exited with status " + std::to_string(exitCode)
@@ -246,11 +248,10 @@ PersonalBackend::PersonalBackend(Host host, OAuthConfig config, const EnvFn& env
                                    "); a token the Gemini CLI writes is used at the next refresh");
     }
   }
-  host_.log(LLMP_LOG_INFO,
-            "backend '" + config_.instance + "' (" + config_.type + "): Code Assist at " +
-                config_.endpoint + ", credentials " + path_ +
-                (config_.clientId.empty() ? ", refresh through the Gemini CLI"
-                                          : ", refresh at " + config_.tokenUri));
+  host_.log(LLMP_LOG_INFO, "backend '" + config_.instance + "' (" + config_.type +
+                               "): Code Assist at " + config_.endpoint + ", credentials " + path_ +
+                               (config_.clientId.empty() ? ", refresh through the Gemini CLI"
+                                                         : ", refresh at " + config_.tokenUri));
 }
 
 PersonalBackend::~PersonalBackend() {
@@ -282,11 +283,10 @@ code_assist::SetupResult PersonalBackend::ensureSetup() {
     return *setup_;
   }
   const bool plan = config_.type == kTypePlan;
-  auto result = caller_.setup([this] { return tokens_->get(); },
-                              [this](const std::string& t) { tokens_->invalidate(t); },
-                              plan ? code_assist::TierPolicy::PaidPlan
-                                   : code_assist::TierPolicy::FreeTier,
-                              plan ? config_.projectId : std::string(), secrets());
+  auto result = caller_.setup(
+      [this] { return tokens_->get(); }, [this](const std::string& t) { tokens_->invalidate(t); },
+      plan ? code_assist::TierPolicy::PaidPlan : code_assist::TierPolicy::FreeTier,
+      plan ? config_.projectId : std::string(), secrets());
   if (plan && result.tierId == "free-tier") {
     throw Error(LLMP_E_FORBIDDEN, 403,
                 "backend '" + config_.instance +
@@ -317,8 +317,9 @@ llmp_status PersonalBackend::generate(const llmp_generate_request& request,
     }
     if (outcome.transport == LLMP_OK && outcome.httpStatus == 401 && attempt == 0 &&
         outcome.emitted == 0) {
-      caller_.log(LLMP_LOG_WARN, "Code Assist refused the access token (401); reading " + path_ +
-                                     " again", secrets());
+      caller_.log(LLMP_LOG_WARN,
+                  "Code Assist refused the access token (401); reading " + path_ + " again",
+                  secrets());
       tokens_->invalidate(token);
       continue;
     }

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <llmp/backend.h>
-#include <llmp/cpp/google_oauth.hpp>
-#include <llmp/cpp/host.hpp>
 
 #include <condition_variable>
+#include <llmp/cpp/google_oauth.hpp>
+#include <llmp/cpp/host.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>

@@ -1,13 +1,12 @@
 // The C ABI of the gemini-oauth plugin: backend types gemini-oauth-plan, gemini-oauth-free and
 // gemini-oauth-auto (all debug-gated), the health extension, and the `accounts` command.
-#include <llmp/llmp.h>
 #include <llmp/ext/cli.h>
+#include <llmp/llmp.h>
 
+#include <cstdlib>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/sinks.hpp>
-
-#include <cstdlib>
 #include <string_view>
 
 #include "accounts_cli.hpp"
@@ -32,8 +31,7 @@ const char* const kTypes[] = {go::kTypePlan, go::kTypeFree, go::kTypeAuto};
 const char* env(const char* name) { return std::getenv(name); }
 
 llmp_status LLMP_ABI create(const llmp_host_api* host, const char* type, llmp_bytes instance,
-                            llmp_bytes configJson, llmp_backend** out,
-                            const llmp_error_sink* err) {
+                            llmp_bytes configJson, llmp_backend** out, const llmp_error_sink* err) {
   return llmp::guarded(err, [&]() -> llmp_status {
     std::string_view t = type != nullptr ? type : "";
     if (out == nullptr || (t != go::kTypePlan && t != go::kTypeFree && t != go::kTypeAuto)) {
@@ -46,8 +44,8 @@ llmp_status LLMP_ABI create(const llmp_host_api* host, const char* type, llmp_by
       if (t == go::kTypeAuto) {
         inst->pool = std::make_unique<go::AutoBackend>(llmp::Host(host), std::move(cfg));
       } else {
-        inst->personal = std::make_unique<go::PersonalBackend>(llmp::Host(host), std::move(cfg),
-                                                               env);
+        inst->personal =
+            std::make_unique<go::PersonalBackend>(llmp::Host(host), std::move(cfg), env);
       }
     } catch (const llmp::Error& e) {
       throw llmp::Error(e.code(), e.httpStatus(),
@@ -64,8 +62,8 @@ llmp_status LLMP_ABI generate(llmp_backend* backend, const llmp_generate_request
                               const llmp_event_sink* sink, const llmp_error_sink* err) {
   return llmp::guarded(err, [&]() -> llmp_status {
     Instance* i = self(backend);
-    llmp_status st = i->pool ? i->pool->generate(*request, sink)
-                             : i->personal->generate(*request, sink);
+    llmp_status st =
+        i->pool ? i->pool->generate(*request, sink) : i->personal->generate(*request, sink);
     if (st == LLMP_E_CANCELLED) {
       llmp::setError(err, LLMP_E_CANCELLED, 499, "the client went away");
     }
@@ -77,7 +75,8 @@ llmp_status LLMP_ABI countTokens(llmp_backend* backend, const llmp_generate_requ
                                  const llmp_bytes_sink* out, const llmp_error_sink* err) {
   return llmp::guarded(err, [&]() -> llmp_status {
     Instance* i = self(backend);
-    std::string json = i->pool ? i->pool->countTokens(*request) : i->personal->countTokens(*request);
+    std::string json =
+        i->pool ? i->pool->countTokens(*request) : i->personal->countTokens(*request);
     return out->write(out->ctx, llmp::toBytes(json));
   });
 }
@@ -137,8 +136,8 @@ int32_t LLMP_ABI runAccounts(const llmp_host_api* host, const char* const* argv,
     for (size_t i = 0; i < argc; ++i) {
       args.emplace_back(argv[i] != nullptr ? argv[i] : "");
     }
-    return go::runAccountsCommand(llmp::Host(host), args, llmp::view(configJson), env,
-                                  write(out), write(err));
+    return go::runAccountsCommand(llmp::Host(host), args, llmp::view(configJson), env, write(out),
+                                  write(err));
   } catch (...) {
     write(err)("llm-proxy accounts: internal error\n");
     return 1;

@@ -57,8 +57,7 @@ Selector::Selector(std::string strategy, size_t affinityMax, int64_t affinityTtl
       counter_(std::move(counter)),
       random_(std::move(random)) {}
 
-std::vector<std::string> Selector::rotated(const std::vector<std::string>& v,
-                                           size_t start) const {
+std::vector<std::string> Selector::rotated(const std::vector<std::string>& v, size_t start) const {
   std::vector<std::string> out;
   for (size_t i = 0; i < v.size(); ++i) {
     out.push_back(v[(start + i) % v.size()]);

@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cctype>
 #include <cstring>
 #include <random>
 
@@ -100,8 +100,8 @@ TokenGrant exchangeCode(const HttpFn& http, const OAuthClient& client, std::stri
                      "&client_id=" + formEncode(client.clientId) +
                      "&client_secret=" + formEncode(client.clientSecret) +
                      "&redirect_uri=" + formEncode(redirectUri);
-  HttpResponse resp = post(http, client, form, "authorization code",
-                           {client.clientSecret, std::string(code)});
+  HttpResponse resp =
+      post(http, client, form, "authorization code", {client.clientSecret, std::string(code)});
   return parseGrant(resp, "token endpoint " + client.tokenUri);
 }
 
@@ -110,8 +110,8 @@ TokenGrant refreshGrant(const HttpFn& http, const OAuthClient& client,
   std::string form = "grant_type=refresh_token&refresh_token=" + formEncode(refreshToken) +
                      "&client_id=" + formEncode(client.clientId) +
                      "&client_secret=" + formEncode(client.clientSecret);
-  HttpResponse resp = post(http, client, form, "refresh",
-                           {client.clientSecret, std::string(refreshToken)});
+  HttpResponse resp =
+      post(http, client, form, "refresh", {client.clientSecret, std::string(refreshToken)});
   return parseGrant(resp, "token endpoint " + client.tokenUri);
 }
 
@@ -134,9 +134,9 @@ std::string fetchEmail(const HttpFn& http, std::string_view userinfoUri,
                     redactSecrets(err.message, {std::string(accessToken)}));
   }
   if (resp.status != 200) {
-    throw Error(resp.status == 401 || resp.status == 403 ? LLMP_E_AUTH : LLMP_E_UPSTREAM_HTTP,
-                502, "userinfo " + std::string(userinfoUri) + " answered HTTP " +
-                         std::to_string(resp.status));
+    throw Error(
+        resp.status == 401 || resp.status == 403 ? LLMP_E_AUTH : LLMP_E_UPSTREAM_HTTP, 502,
+        "userinfo " + std::string(userinfoUri) + " answered HTTP " + std::to_string(resp.status));
   }
   auto doc = parseJson(resp.body);
   std::string email = doc && doc->is_object() ? doc->value("email", std::string()) : "";
@@ -168,7 +168,8 @@ std::string queryParam(std::string_view query, std::string_view name) {
   size_t pos = 0;
   while (pos <= query.size()) {
     size_t amp = query.find('&', pos);
-    std::string_view item = query.substr(pos, amp == std::string_view::npos ? query.npos : amp - pos);
+    std::string_view item =
+        query.substr(pos, amp == std::string_view::npos ? query.npos : amp - pos);
     size_t eq = item.find('=');
     if (percentDecode(item.substr(0, eq)) == name) {
       return eq == std::string_view::npos ? std::string() : percentDecode(item.substr(eq + 1));
@@ -194,14 +195,13 @@ LoopbackCallback::LoopbackCallback(std::string_view host, uint16_t port, std::st
   addr.sin_port = htons(port);
   std::string h(host.empty() ? "127.0.0.1" : host);
   if (::inet_pton(AF_INET, h.c_str(), &addr.sin_addr) != 1 ||
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::listen(fd_, 8) != 0) {
+      ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd_, 8) != 0) {
     std::string why = std::strerror(errno);
     ::close(fd_);
     fd_ = -1;
-    throw Error(LLMP_E_UNAVAILABLE, 0,
-                "cannot listen for the OAuth callback on " + h + ":" + std::to_string(port) +
-                    ": " + why);
+    throw Error(
+        LLMP_E_UNAVAILABLE, 0,
+        "cannot listen for the OAuth callback on " + h + ":" + std::to_string(port) + ": " + why);
   }
   socklen_t len = sizeof(addr);
   ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
@@ -223,8 +223,9 @@ namespace {
 void reply(int fd, int status, const char* reason, const std::string& type,
            const std::string& body) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-                    "\r\nContent-Type: " + type + "; charset=utf-8\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                    "\r\nContent-Type: " + type +
+                    "; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body;
   size_t off = 0;
   while (off < out.size()) {
     ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
@@ -239,11 +240,20 @@ std::string htmlEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -313,8 +323,9 @@ LoopbackCallback::Result LoopbackCallback::wait(
       return result;
     }
     if (queryParam(query, "state") != expectedState) {
-      result.error = "state mismatch: the callback did not come from this sign-in (possible "
-                     "CSRF attack)";
+      result.error =
+          "state mismatch: the callback did not come from this sign-in (possible "
+          "CSRF attack)";
       reply(client, 400, "Bad Request", "text/plain", "State mismatch. Possible CSRF attack\n");
       ::close(client);
       return result;
@@ -333,8 +344,7 @@ LoopbackCallback::Result LoopbackCallback::wait(
                 "</p><p>You can close this window.</p></body></html>");
     } catch (const std::exception& e) {
       reply(client, 500, "Internal Server Error", "text/html",
-            "<html><body><h1>Sign-in failed</h1><p>" + htmlEscape(e.what()) +
-                "</p></body></html>");
+            "<html><body><h1>Sign-in failed</h1><p>" + htmlEscape(e.what()) + "</p></body></html>");
       ::close(client);
       throw;
     }

@@ -100,13 +100,16 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     std::lock_guard<std::mutex> lock(s_->mutex);
     ++s_->counts["auth"];
     if (p["client_id"] != s_->options.clientId) {
-      return send(resp, 400, {{"error", "invalid_client"}, {"error_description", "unknown client_id"}});
+      return send(resp, 400,
+                  {{"error", "invalid_client"}, {"error_description", "unknown client_id"}});
     }
     if (p["response_type"] != "code" || p["redirect_uri"].empty() ||
         p["scope"].find("https://www.googleapis.com/auth/cloud-platform") == std::string::npos) {
-      return send(resp, 400, {{"error", "invalid_request"},
-                              {"error_description", "needs response_type=code, redirect_uri and "
-                                                    "the cloud-platform scope"}});
+      return send(resp, 400,
+                  {{"error", "invalid_request"},
+                   {"error_description",
+                    "needs response_type=code, redirect_uri and "
+                    "the cloud-platform scope"}});
     }
     std::string email = "user1@example.com";
     if (!s_->nextUsers.empty()) {
@@ -129,8 +132,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     Json out = {{"access_token", at},
                 {"expires_in", s_->options.expiresIn},
                 {"token_type", "Bearer"},
-                {"scope", "https://www.googleapis.com/auth/cloud-platform "
-                          "https://www.googleapis.com/auth/userinfo.email openid"}};
+                {"scope",
+                 "https://www.googleapis.com/auth/cloud-platform "
+                 "https://www.googleapis.com/auth/userinfo.email openid"}};
     if (withRefresh) {
       std::string rt = newToken("fake-rt-");
       s_->refreshTokens[rt] = email;
@@ -154,7 +158,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       ++s_->counts["code"];
       auto it = s_->codes.find(f["code"]);
       if (it == s_->codes.end() || it->second.second != f["redirect_uri"]) {
-        return send(resp, 400, {{"error", "invalid_grant"}, {"error_description", "Malformed auth code."}});
+        return send(resp, 400,
+                    {{"error", "invalid_grant"}, {"error_description", "Malformed auth code."}});
       }
       std::string email = it->second.first;
       s_->codes.erase(it);
@@ -165,8 +170,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       auto it = s_->refreshTokens.find(f["refresh_token"]);
       if (it == s_->refreshTokens.end() || s_->revoked.count(it->first) ||
           s_->revoked.count(it->second)) {
-        return send(resp, 400, {{"error", "invalid_grant"},
-                                {"error_description", "Token has been expired or revoked."}});
+        return send(resp, 400,
+                    {{"error", "invalid_grant"},
+                     {"error_description", "Token has been expired or revoked."}});
       }
       return send(resp, 200, issue(it->second, false));
     }
@@ -176,7 +182,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   void userinfo(const Recorded& rec, Poco::Net::HTTPServerResponse& resp) {
     std::lock_guard<std::mutex> lock(s_->mutex);
     ++s_->counts["userinfo"];
-    std::string token = rec.authorization.rfind("Bearer ", 0) == 0 ? rec.authorization.substr(7) : "";
+    std::string token =
+        rec.authorization.rfind("Bearer ", 0) == 0 ? rec.authorization.substr(7) : "";
     auto it = s_->accessTokens.find(token);
     if (it == s_->accessTokens.end()) {
       return send(resp, 401, {{"error", {{"code", 401}, {"message", "Invalid Credentials"}}}});
@@ -223,7 +230,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
  public:
   explicit Factory(std::shared_ptr<FakeGoogleOAuth::State> s) : s_(std::move(s)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
     return new Handler(s_);
   }
 
@@ -257,7 +265,9 @@ void FakeGoogleOAuth::stop() {
 }
 
 uint16_t FakeGoogleOAuth::port() const { return state_->port; }
-std::string FakeGoogleOAuth::baseUrl() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string FakeGoogleOAuth::baseUrl() const {
+  return "http://127.0.0.1:" + std::to_string(port());
+}
 std::string FakeGoogleOAuth::authUrl() const { return baseUrl() + "/o/oauth2/v2/auth"; }
 std::string FakeGoogleOAuth::tokenUrl() const { return baseUrl() + "/token"; }
 std::string FakeGoogleOAuth::userinfoUrl() const { return baseUrl() + "/oauth2/v2/userinfo"; }

@@ -60,7 +60,7 @@ class FakeGoogleOAuth {
 
   std::string emailOfAccessToken(const std::string& token) const;
   std::map<std::string, std::string> accessTokens() const;  // token -> e-mail
-  int count(const std::string& what) const;  // "auth", "code", "refresh", "userinfo"
+  int count(const std::string& what) const;                 // "auth", "code", "refresh", "userinfo"
   std::vector<Recorded> requests() const;
 
   struct State;

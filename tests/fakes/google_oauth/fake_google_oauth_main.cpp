@@ -6,12 +6,12 @@
 // {"email"} or {"refresh_token"} (answer invalid_grant), /__fake/expires-in {"seconds"},
 // /__fake/fail-token {"status","times"}; GET /__fake/state (issued access tokens -> e-mail,
 // request counts).
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
-
-#include <pthread.h>
 
 #include "fake_google_oauth.hpp"
 

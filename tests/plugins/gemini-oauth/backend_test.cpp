@@ -3,27 +3,24 @@
 // credentials file rewritten mid-run, refresh before expiry (token endpoint and Gemini CLI),
 // tiers, the account pool's strategies, rotation on 429, invalid_grant, background refresh, and
 // the loopback callback of `accounts add`.
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <fstream>
+#include <future>
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/google_oauth_flow.hpp>
 #include <llmp/cpp/json.hpp>
 #include <llmp/cpp/sinks.hpp>
-
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-
-#include <chrono>
-#include <fstream>
-#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "account_store.hpp"
 #include "auto_backend.hpp"
@@ -53,11 +50,12 @@ int64_t nowMs() {
 void writeCreds(const std::string& path, const std::string& access, int64_t expiryMs,
                 const std::string& refresh = "1//creds-refresh") {
   std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << Json{{"access_token", access},
-                             {"refresh_token", refresh},
-                             {"token_type", "Bearer"},
-                             {"expiry_date", expiryMs}}
-                            .dump(2);
+  std::ofstream(tmp) << Json{
+      {"access_token", access},
+      {"refresh_token", refresh},
+      {"token_type", "Bearer"},
+      {"expiry_date",
+       expiryMs}}.dump(2);
   ::rename(tmp.c_str(), path.c_str());
 }
 
@@ -208,11 +206,16 @@ TEST(PersonalBackend, RefreshesThroughTheGeminiCliWhenNoClientIsConfigured) {
   // A stand-in for `gemini`: rewrites the credentials file as the real CLI does on refresh.
   std::string script = env.dir + "/fake-gemini";
   std::ofstream(script) << "#!/bin/sh\n"
-                           "cat > '" + creds + ".new' <<EOF\n"
-                           "{\"access_token\":\"ya29.from-cli\",\"refresh_token\":\"1//r\","
-                           "\"expiry_date\":" + std::to_string(nowMs() + 3600 * 1000) + "}\n"
-                           "EOF\n"
-                           "mv '" + creds + ".new' '" + creds + "'\necho OK\n";
+                           "cat > '" +
+                               creds +
+                               ".new' <<EOF\n"
+                               "{\"access_token\":\"ya29.from-cli\",\"refresh_token\":\"1//r\","
+                               "\"expiry_date\":" +
+                               std::to_string(nowMs() + 3600 * 1000) +
+                               "}\n"
+                               "EOF\n"
+                               "mv '" +
+                               creds + ".new' '" + creds + "'\necho OK\n";
   ::chmod(script.c_str(), 0755);
   Json c = env.baseConfig();
   c["oauth_creds_path"] = creds;
@@ -506,8 +509,9 @@ TEST(LoopbackCallback, AWrongStateIsRefusedAndOtherPathsAreIgnored) {
 TEST(LoopbackCallback, TheRightStateRunsFinishBeforeTheBrowserGetsItsPage) {
   llmp::google::LoopbackCallback cb("127.0.0.1", 0);
   EXPECT_EQ(cb.redirectUri(), "http://127.0.0.1:" + std::to_string(cb.port()) + "/oauth2callback");
-  auto browser = std::async(std::launch::async,
-                            [&] { return httpGet(cb.port(), "/oauth2callback?code=c%2F1&state=good"); });
+  auto browser = std::async(std::launch::async, [&] {
+    return httpGet(cb.port(), "/oauth2callback?code=c%2F1&state=good");
+  });
   std::string code;
   auto result = cb.wait("good", 10000, [&](const std::string& c) {
     code = c;

@@ -2,19 +2,17 @@
 // writes, crash safety), account selection, configuration, the Gemini CLI credentials search,
 // and the OAuth flow helpers.
 #include <gtest/gtest.h>
-
-#include <llmp/cpp/errors.hpp>
-#include <llmp/cpp/google_oauth_flow.hpp>
-
-#include <cstdlib>
-#include <fstream>
-#include <map>
-#include <set>
-#include <sstream>
-
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/google_oauth_flow.hpp>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include "account_store.hpp"
 #include "accounts_cli.hpp"
@@ -145,13 +143,15 @@ TEST(AccountsCli, TokensAreNeverShownInFull) {
 }
 
 TEST(Selection, FirstAvailableKeepsTheOrder) {
-  go::Selector s("first-available", 10, 1000, [] { return 7; }, [](size_t) { return 1u; });
+  go::Selector s(
+      "first-available", 10, 1000, [] { return 7; }, [](size_t) { return 1u; });
   EXPECT_EQ(s.order({"a", "b", "c"}, "", 0), (std::vector<std::string>{"a", "b", "c"}));
 }
 
 TEST(Selection, RoundRobinStartsAtTheSharedCounter) {
   int64_t n = 0;
-  go::Selector s("round-robin", 10, 1000, [&] { return n++; }, [](size_t) { return 0u; });
+  go::Selector s(
+      "round-robin", 10, 1000, [&] { return n++; }, [](size_t) { return 0u; });
   std::vector<std::string> firsts;
   for (int i = 0; i < 4; ++i) {
     auto o = s.order({"a", "b", "c"}, "same-session", 0);
@@ -162,13 +162,15 @@ TEST(Selection, RoundRobinStartsAtTheSharedCounter) {
 }
 
 TEST(Selection, RandomStartsWhereTheRandomSourceSays) {
-  go::Selector s("random", 10, 1000, [] { return 0; }, [](size_t n) { return n - 1; });
+  go::Selector s(
+      "random", 10, 1000, [] { return 0; }, [](size_t n) { return n - 1; });
   EXPECT_EQ(s.order({"a", "b", "c"}, "", 0), (std::vector<std::string>{"c", "a", "b"}));
 }
 
 TEST(Selection, SessionAffinityKeepsASessionOnItsAccountUntilTheTtl) {
   int64_t n = 0;
-  go::Selector s("session-affinity", 10, 1000, [&] { return n++; }, [](size_t) { return 0u; });
+  go::Selector s(
+      "session-affinity", 10, 1000, [&] { return n++; }, [](size_t) { return 0u; });
   auto first = s.order({"a", "b", "c"}, "s1", 0);
   s.answered("s1", first.front(), 0);
   for (int i = 0; i < 5; ++i) {
@@ -208,10 +210,11 @@ TEST(Config, DefaultsEnvironmentAndExtra) {
                     {"CODE_ASSIST_ENDPOINT", "http://127.0.0.1:9/"},
                     {"GEMINI_OAUTH_CLIENT_ID", "cid"},
                     {"GEMINI_OAUTH_CLIENT_SECRET", "csecret"}});
-  auto cfg = go::parseConfig(go::kTypeAuto, "pool",
-                             R"({"type":"gemini-oauth-auto","extra":{"selection_strategy":"round-robin",
+  auto cfg =
+      go::parseConfig(go::kTypeAuto, "pool",
+                      R"({"type":"gemini-oauth-auto","extra":{"selection_strategy":"round-robin",
                                  "refresh_buffer_seconds":"120"}})",
-                             env);
+                      env);
   EXPECT_EQ(cfg.endpoint, "http://127.0.0.1:9");
   EXPECT_EQ(cfg.strategy, "round-robin");
   EXPECT_EQ(cfg.refreshBufferMs, 120000);
@@ -222,10 +225,11 @@ TEST(Config, DefaultsEnvironmentAndExtra) {
   EXPECT_EQ(cfg.affinityMaxEntries, 10000u);
   EXPECT_EQ(cfg.models.front(), "gemini-2.5-pro");
 
-  auto top = go::parseConfig(go::kTypePlan, "p",
-                             R"({"code_assist_endpoint":"http://a:1","extra":{"code_assist_endpoint":"http://b:2"},
+  auto top = go::parseConfig(
+      go::kTypePlan, "p",
+      R"({"code_assist_endpoint":"http://a:1","extra":{"code_assist_endpoint":"http://b:2"},
                                  "client_id":"mine","models":["models/x-1","y"]})",
-                             env);
+      env);
   EXPECT_EQ(top.endpoint, "http://a:1");
   EXPECT_EQ(top.clientId, "mine");
   EXPECT_EQ(top.models, (std::vector<std::string>{"x-1", "y"}));
@@ -288,9 +292,8 @@ TEST(CredsFile, UnusableFilesGetAClearMessageWithoutTheirContent) {
 }
 
 TEST(OAuthFlow, AuthorizationUrlAndQueryParsing) {
-  std::string url = llmp::google::authorizationUrl("http://127.0.0.1:1/auth", "cid",
-                                                   "http://127.0.0.1:5/oauth2callback", "st8",
-                                                   {"a b", "c"});
+  std::string url = llmp::google::authorizationUrl(
+      "http://127.0.0.1:1/auth", "cid", "http://127.0.0.1:5/oauth2callback", "st8", {"a b", "c"});
   EXPECT_EQ(url.rfind("http://127.0.0.1:1/auth?access_type=offline&prompt=consent&", 0), 0u);
   std::string query = url.substr(url.find('?') + 1);
   EXPECT_EQ(llmp::google::queryParam(query, "redirect_uri"), "http://127.0.0.1:5/oauth2callback");

@@ -20,13 +20,13 @@
 namespace llmp::code_assist {
 
 struct GenerateOutcome {
-  llmp_status transport = LLMP_OK;  // the host fetch status (LLMP_OK: a response arrived)
-  ErrorRecord transportError;       // details when transport != LLMP_OK
-  int32_t httpStatus = 0;           // the upstream HTTP status when a response arrived
-  std::string errorBody;            // the body of a non-200 answer (capped at 1 MiB), or of an
-                                    // {"error":...} object a 200 answer held
-  int emitted = 0;                  // chunks handed to the sink
-  bool cancelled = false;           // the sink refused a chunk (client went away)
+  llmp_status transport = LLMP_OK;   // the host fetch status (LLMP_OK: a response arrived)
+  ErrorRecord transportError;        // details when transport != LLMP_OK
+  int32_t httpStatus = 0;            // the upstream HTTP status when a response arrived
+  std::string errorBody;             // the body of a non-200 answer (capped at 1 MiB), or of an
+                                     // {"error":...} object a 200 answer held
+  int emitted = 0;                   // chunks handed to the sink
+  bool cancelled = false;            // the sink refused a chunk (client went away)
   std::optional<Error> streamError;  // an error event in the middle of a stream, mapped
   bool malformed = false;            // a 200 unary answer that is not a JSON object
   bool ok() const {
