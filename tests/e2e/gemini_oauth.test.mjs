@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, renameSync, readFileSync, statSync, readdirSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, renameSync, readFileSync, statSync, readdirSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
@@ -19,6 +19,9 @@ const CLIENT_ID = 'fake-oauth-client.apps.googleusercontent.com';
 const CLIENT_SECRET = 'fake-oauth-client-secret';
 const TYPES = ['gemini-oauth-plan', 'gemini-oauth-free', 'gemini-oauth-auto'];
 const dir = mkdtempSync(join(tmpdir(), 'llmp-oauth-e2e-'));
+// A build with -DLLMP_WITH_GEMINI_OAUTH=OFF has neither the plugin nor its fake.
+const skip = !existsSync(join(pluginDir, 'libllmp_gemini_oauth.so')) || !existsSync(join(buildDir, 'fake-google-oauth'))
+  ? 'built without LLMP_WITH_GEMINI_OAUTH' : false;
 let fakeCa, caUrl, fakeOauth, oauthUrl;
 
 function spawnFake(bin, args) {
@@ -118,12 +121,13 @@ const ask = (url, model, headers = {}) => fetch(`${url}/v1/chat/completions`, {
 });
 
 before(async () => {
+  if (skip) return;
   ({ child: fakeCa, url: caUrl } = await spawnFake('fake-code-assist', ['--accept-any-token', '--onboard-polls', '1']));
   ({ child: fakeOauth, url: oauthUrl } = await spawnFake('fake-google-oauth', []));
 });
 after(() => { fakeCa?.kill('SIGTERM'); fakeOauth?.kill('SIGTERM'); });
 
-test('the gate: every type answers 403 naming its flag unless that flag was given', async () => {
+test('the gate: every type answers 403 naming its flag unless that flag was given', { skip }, async () => {
   const creds = join(dir, 'gate_creds.json');
   writeCreds(creds, 'ya29.gate', Date.now() + 3600e3);
   const accountsDir = join(dir, 'gate-accounts');
@@ -161,7 +165,7 @@ test('the gate: every type answers 403 naming its flag unless that flag was give
   }
 });
 
-test('plan and free: a credentials file rewritten mid-run is used at once, no restart', async () => {
+test('plan and free: a credentials file rewritten mid-run is used at once, no restart', { skip }, async () => {
   const creds = join(dir, 'live_creds.json');
   writeCreds(creds, 'ya29.e2e-one', Date.now() + 3600e3);
   const proxy = await startProxy({
@@ -194,7 +198,7 @@ test('plan and free: a credentials file rewritten mid-run is used at once, no re
   }
 });
 
-test('refresh before expiry: at the token endpoint with a client, else through the Gemini CLI', async () => {
+test('refresh before expiry: at the token endpoint with a client, else through the Gemini CLI', { skip }, async () => {
   // With a client: the file's token expires within the margin, the proxy refreshes it itself.
   const creds = join(dir, 'expiring_creds.json');
   await control(oauthUrl, 'refresh-token', { refresh_token: '1//creds-refresh', email: 'plan-user@example.com' });
@@ -236,7 +240,7 @@ echo OK
   }
 });
 
-test('accounts: add (browser callback), list, update, set-project-id, remove, bad input, crash-safe writes', async () => {
+test('accounts: add (browser callback), list, update, set-project-id, remove, bad input, crash-safe writes', { skip }, async () => {
   const accountsDir = join(dir, 'accounts');
   const cfg = join(dir, 'accounts.yaml');
   writeFileSync(cfg, backendsYaml({ creds: join(dir, 'unused.json'), accountsDir }));
@@ -314,7 +318,7 @@ test('accounts: add (browser callback), list, update, set-project-id, remove, ba
   assert.equal((await addAccount(cfg, ['--skip-validation', '--project-id', 'proj-bob'])).code, 0);
 });
 
-test('the pool through the proxy: strategies, rotation on 429, invalid_grant, health', async () => {
+test('the pool through the proxy: strategies, rotation on 429, invalid_grant, health', { skip }, async () => {
   const accountsDir = join(dir, 'accounts');  // ann and bob from the previous test
   const run = async (strategy, fn) => {
     const proxy = await startProxy({

@@ -20,7 +20,7 @@ AutoBackend::AutoBackend(Host host, OAuthConfig config)
       store_(config_.accountsDir),
       caller_(host_, config_) {
   Host h = host_;
-  std::string rrKey = "gemini-oauth:" + config_.instance + ":rr";
+  std::string rrKey = "dev.llmp.gemini-oauth:" + config_.instance + ":rr";
   selector_ = std::make_unique<Selector>(
       config_.strategy, config_.affinityMaxEntries, config_.affinityTtlMs,
       [h, rrKey]() { return h.kvIncr(rrKey, 1) - 1; },
@@ -64,7 +64,7 @@ void LLMP_ABI AutoBackend::onTimer(void* ctx) {
 }
 
 std::string AutoBackend::restKey(const std::string& id) const {
-  return "gemini-oauth:" + config_.instance + ":rest:" + id;
+  return "dev.llmp.gemini-oauth:" + config_.instance + ":rest:" + id;
 }
 
 void AutoBackend::persist(const Account& a) {

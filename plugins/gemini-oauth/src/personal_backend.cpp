@@ -362,6 +362,7 @@ std::string PersonalBackend::health() const {
   }
   int64_t remaining = tokens_->remainingMs();
   out["tokenValidForSeconds"] = remaining > 0 ? remaining / 1000 : 0;
+  out["ok"] = remaining > 0 || tokens_->refreshCount() == 0;
   out["cliRefreshes"] = source_->cliRuns();
   out["directRefreshes"] = source_->directRefreshes();
   return redactSecrets(dumpJson(out), secrets());
