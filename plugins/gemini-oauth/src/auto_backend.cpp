@@ -100,8 +100,7 @@ void AutoBackend::reloadIfChanged() {
         slot->failures = 0;
         slot->nextAttemptMs = 0;
         if (projectChanged) {
-          std::lock_guard<std::mutex> pl(slot->setupMutex);
-          slot->project.reset();
+          slot->project.clear();
         }
       }
       next[a.id] = slot;
@@ -247,21 +246,23 @@ std::string AutoBackend::tokenFor(Slot& slot, int64_t minValidityMs, bool force)
 }
 
 std::string AutoBackend::projectFor(Slot& slot) {
-  {
+  auto known = [&slot]() -> std::string {
     std::lock_guard<std::mutex> lock(slot.mutex);
-    if (!slot.account.projectId.empty()) {
-      return slot.account.projectId;
-    }
+    return !slot.account.projectId.empty() ? slot.account.projectId : slot.project;
+  };
+  if (std::string p = known(); !p.empty()) {
+    return p;
   }
+  // One setup per account at a time; the slot mutex is never held across the network calls.
   std::lock_guard<std::mutex> setupLock(slot.setupMutex);
-  if (slot.project) {
-    return *slot.project;
+  if (std::string p = known(); !p.empty()) {
+    return p;
   }
   auto result = caller_.setup([&] { return tokenFor(slot, kMinValidityMs, false); },
                               [&](const std::string&) { tokenFor(slot, kMinValidityMs, true); },
                               code_assist::TierPolicy::GeminiCli, config_.projectId, secrets());
-  slot.project = result.project;
   std::lock_guard<std::mutex> lock(slot.mutex);
+  slot.project = result.project;
   if (slot.account.projectId.empty()) {
     slot.account.projectId = result.project;
     slot.account.tier = result.tierId;

@@ -53,8 +53,8 @@ class AutoBackend {
     int failures = 0;
     int64_t nextAttemptMs = 0;
     std::string lastRefreshError;
-    std::mutex setupMutex;
-    std::optional<std::string> project;  // discovered through setup
+    std::mutex setupMutex;  // serializes setup; taken before `mutex`, never inside it
+    std::string project;    // discovered through setup (guarded by `mutex`)
   };
 
   void reloadIfChanged();
