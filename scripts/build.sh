@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 dir="${1:-build}"
 shift || true
 jobs="${LLMP_JOBS:-2}"
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="${LLMP_BUILD_TYPE:-RelWithDebInfo}" "$@" >/dev/null
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="${LLMP_BUILD_TYPE:-Release}" "$@" >/dev/null
 cmake --build "$dir" -j "$jobs"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-LLMP_BUILD_TESTS=OFF scripts/build.sh build -DLLMP_BUILD_TESTS=OFF
+scripts/build.sh build -DLLMP_BUILD_TESTS=OFF
 exec build/llm-proxy --config config/default.yaml "$@"

@@ -10,7 +10,8 @@ echo "== npm ci (pinned client SDKs and Gemini CLI for end-to-end tests)"
 (cd tests/e2e && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 echo "== build"
-scripts/build.sh build
+# A tree configured by run-proxy.sh has the tests switched off: switch them on.
+scripts/build.sh build -DLLMP_BUILD_TESTS=ON
 echo "== tests"
 (cd build && ctest --output-on-failure --timeout 600 -j2)
 
