@@ -1,8 +1,7 @@
 #include "config.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
+#include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
 
@@ -10,47 +9,10 @@ namespace llmp::plugins::gemini_api {
 
 namespace {
 
+using config::trim;
+
 [[noreturn]] void fail(std::string_view instance, const std::string& what) {
-  throw Error(LLMP_E_INVALID, 0, "backend '" + std::string(instance) + "' (type gemini): " + what);
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
-
-// YAML scalars may arrive as strings ("300") or numbers; accept both.
-int64_t readInt(std::string_view instance, const Json& value, const std::string& name,
-                int64_t maxValue) {
-  double v = 0;
-  if (value.is_number()) {
-    v = value.get<double>();
-  } else if (value.is_string()) {
-    const auto& s = value.get_ref<const std::string&>();
-    char* end = nullptr;
-    v = std::strtod(s.c_str(), &end);
-    if (s.empty() || end == nullptr || *end != '\0') {
-      fail(instance, name + " must be a number, got \"" + s + "\"");
-    }
-  } else {
-    fail(instance, name + " must be a number");
-  }
-  if (!(v >= 0) || v > static_cast<double>(maxValue) || std::floor(v) != v) {
-    fail(instance, name + " must be a whole number between 0 and " + std::to_string(maxValue));
-  }
-  return static_cast<int64_t>(v);
-}
-
-std::string readString(std::string_view instance, const Json& value, const std::string& name) {
-  if (!value.is_string()) {
-    fail(instance, name + " must be a string");
-  }
-  return value.get<std::string>();
+  config::Reader::forBackend(instance, "gemini").fail(what);
 }
 
 std::string hostPortOf(std::string_view instance, const std::string& url) {
@@ -98,19 +60,8 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
                          const char* envKeys) {
   GeminiConfig cfg;
   cfg.instance = std::string(instance);
-  Json doc = Json::object();
-  if (!trim(configJson).empty()) {
-    std::string error;
-    auto parsed = parseJson(configJson, &error);
-    if (!parsed) {
-      fail(instance, "config is not valid JSON: " + error);
-    }
-    if (parsed->is_object()) {
-      doc = std::move(*parsed);
-    } else if (!parsed->is_null()) {
-      fail(instance, "config must be a mapping");
-    }
-  }
+  const auto reader = config::Reader::forBackend(instance, "gemini");
+  const Json doc = reader.parseObject(configJson);
 
   auto addKeys = [&](const Json& value, const std::string& name) {
     if (value.is_string()) {
@@ -139,36 +90,20 @@ GeminiConfig parseConfig(std::string_view instance, std::string_view configJson,
     const std::string& name = it.key();
     const Json& value = it.value();
     if (name == "base_url") {
-      cfg.baseUrl = trim(readString(instance, value, name));
+      cfg.baseUrl = trim(reader.readString(value, name));
     } else if (name == "api_version") {
-      cfg.apiVersion = trim(readString(instance, value, name));
+      cfg.apiVersion = trim(reader.readString(value, name));
     } else if (name == "api_key" || name == "api_keys") {
       addKeys(value, name);
     } else if (name == "models_cache_ttl_seconds") {
-      cfg.modelsCacheTtlMs = readInt(instance, value, name, 86400 * 365) * 1000;
+      cfg.modelsCacheTtlMs = reader.readInt(value, name, 86400 * 365) * 1000;
     } else if (name == "rate_limit_rest_seconds") {
-      cfg.defaultRestMs = readInt(instance, value, name, 86400) * 1000;
+      cfg.defaultRestMs = reader.readInt(value, name, 86400) * 1000;
     } else if (name == "timeouts") {
       if (value.is_null()) {
         continue;
       }
-      if (!value.is_object()) {
-        fail(instance, "timeouts must be a mapping with connect_ms, first_byte_ms, idle_ms");
-      }
-      for (auto t = value.begin(); t != value.end(); ++t) {
-        const uint32_t v = static_cast<uint32_t>(
-            readInt(instance, t.value(), "timeouts." + t.key(), 24 * 3600 * 1000));
-        if (t.key() == "connect_ms") {
-          cfg.timeouts.connectMs = v;
-        } else if (t.key() == "first_byte_ms") {
-          cfg.timeouts.firstByteMs = v;
-        } else if (t.key() == "idle_ms") {
-          cfg.timeouts.idleMs = v;
-        } else {
-          fail(instance,
-               "unknown key timeouts." + t.key() + " (known: connect_ms, first_byte_ms, idle_ms)");
-        }
-      }
+      cfg.timeouts = reader.readTimeouts(value);
     } else if (name != "type" && name != "fallback_model" && name != "enable_fallback" &&
                name != "disable_fallback") {
       // The host hands over the instance's whole mapping; keys it reads itself are not ours.

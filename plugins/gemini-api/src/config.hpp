@@ -1,6 +1,8 @@
 // The configuration of one `gemini` backend instance (from its YAML subtree, as JSON).
 #pragma once
 
+#include <llmp/cpp/config_reader.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -8,11 +10,7 @@
 
 namespace llmp::plugins::gemini_api {
 
-struct Timeouts {
-  uint32_t connectMs = 0;  // 0 = the host's default
-  uint32_t firstByteMs = 0;
-  uint32_t idleMs = 0;
-};
+using Timeouts = config::Timeouts;  // 0 = the host's default
 
 struct GeminiConfig {
   std::string instance;
