@@ -1,80 +1,22 @@
 #include "config.hpp"
 
 #include <llmp/cpp/code_assist.hpp>
+#include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
 namespace llmp::plugins::gemini_cloud {
 
 namespace {
 
+using config::trim;
+using config::withoutTrailingSlash;
+
 [[noreturn]] void fail(std::string_view instance, const std::string& what) {
-  throw Error(LLMP_E_INVALID, 0,
-              "backend '" + std::string(instance) + "' (type " + kBackendType + "): " + what);
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
-
-// YAML scalars may arrive as strings ("300") or numbers; accept both.
-int64_t readInt(std::string_view instance, const Json& value, const std::string& name,
-                int64_t maxValue) {
-  double v = 0;
-  if (value.is_number()) {
-    v = value.get<double>();
-  } else if (value.is_string()) {
-    const auto& s = value.get_ref<const std::string&>();
-    char* end = nullptr;
-    v = std::strtod(s.c_str(), &end);
-    if (s.empty() || end == nullptr || *end != '\0') {
-      fail(instance, name + " must be a number, got \"" + s + "\"");
-    }
-  } else {
-    fail(instance, name + " must be a number");
-  }
-  if (!(v >= 0) || v > static_cast<double>(maxValue) || std::floor(v) != v) {
-    fail(instance, name + " must be a whole number between 0 and " + std::to_string(maxValue));
-  }
-  return static_cast<int64_t>(v);
-}
-
-// Strings; a YAML number (a project id made of digits) arrives as a JSON number.
-std::string readString(std::string_view instance, const Json& value, const std::string& name) {
-  if (value.is_string()) {
-    return trim(value.get<std::string>());
-  }
-  if (value.is_number_integer() || value.is_number_unsigned()) {
-    return value.dump();
-  }
-  fail(instance, name + " must be a string");
-}
-
-bool readBool(std::string_view instance, const Json& value, const std::string& name) {
-  if (value.is_boolean()) {
-    return value.get<bool>();
-  }
-  if (value.is_string()) {
-    std::string s = value.get<std::string>();
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (s == "true" || s == "yes" || s == "on" || s == "1") {
-      return true;
-    }
-    if (s == "false" || s == "no" || s == "off" || s == "0") {
-      return false;
-    }
-  }
-  fail(instance, name + " must be true or false");
+  config::Reader::forBackend(instance, kBackendType).fail(what);
 }
 
 void checkUrl(std::string_view instance, const std::string& url, const std::string& name) {
@@ -91,13 +33,6 @@ void checkUrl(std::string_view instance, const std::string& url, const std::stri
   }
 }
 
-std::string withoutTrailingSlash(std::string s) {
-  while (!s.empty() && s.back() == '/') {
-    s.pop_back();
-  }
-  return s;
-}
-
 }  // namespace
 
 const std::vector<std::string>& defaultModels() {
@@ -111,38 +46,12 @@ const std::vector<std::string>& defaultModels() {
 }
 
 CloudConfig parseConfig(std::string_view instance, std::string_view configJson, const EnvFn& env) {
-  auto envOf = [&](const char* name) -> std::string {
-    const char* v = env ? env(name) : nullptr;
-    return v != nullptr ? trim(v) : std::string();
-  };
+  auto envOf = [&](const char* name) { return config::envValue(env, name); };
   CloudConfig cfg;
   cfg.instance = std::string(instance);
-  Json doc = Json::object();
-  if (!trim(configJson).empty()) {
-    std::string error;
-    auto parsed = parseJson(configJson, &error);
-    if (!parsed) {
-      fail(instance, "config is not valid JSON: " + error);
-    }
-    if (parsed->is_object()) {
-      doc = std::move(*parsed);
-    } else if (!parsed->is_null()) {
-      fail(instance, "config must be a mapping");
-    }
-  }
+  const auto reader = config::Reader::forBackend(instance, kBackendType);
   // `extra:` holds the same keys (the original tool's config shape); top-level keys win.
-  Json merged = Json::object();
-  auto extra = doc.find("extra");
-  if (extra != doc.end() && extra->is_object()) {
-    merged = *extra;
-  } else if (extra != doc.end() && !extra->is_null()) {
-    fail(instance, "extra must be a mapping");
-  }
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (it.key() != "extra") {
-      merged[it.key()] = it.value();
-    }
-  }
+  const Json merged = reader.mergeExtra(reader.parseObject(configJson));
 
   bool endpointSet = false, versionSet = false;
   for (auto it = merged.begin(); it != merged.end(); ++it) {
@@ -152,23 +61,23 @@ CloudConfig parseConfig(std::string_view instance, std::string_view configJson, 
       continue;
     }
     if (name == "project_id" || name == "project") {
-      cfg.projectId = readString(instance, value, name);
+      cfg.projectId = reader.readScalar(value, name);
     } else if (name == "code_assist_endpoint") {
-      cfg.endpoint = readString(instance, value, name);
+      cfg.endpoint = reader.readScalar(value, name);
       endpointSet = !cfg.endpoint.empty();
     } else if (name == "api_version") {
-      cfg.apiVersion = readString(instance, value, name);
+      cfg.apiVersion = reader.readScalar(value, name);
       versionSet = !cfg.apiVersion.empty();
     } else if (name == "credentials_file") {
-      cfg.credentialsFile = readString(instance, value, name);
+      cfg.credentialsFile = reader.readScalar(value, name);
     } else if (name == "token_uri") {
-      cfg.tokenUri = readString(instance, value, name);
+      cfg.tokenUri = reader.readScalar(value, name);
     } else if (name == "token_refresh_margin_seconds") {
-      cfg.refreshMarginMs = readInt(instance, value, name, 3000) * 1000;
+      cfg.refreshMarginMs = reader.readInt(value, name, 3000) * 1000;
     } else if (name == "onboard_poll_interval_ms") {
-      cfg.onboardPollIntervalMs = readInt(instance, value, name, 600000);
+      cfg.onboardPollIntervalMs = reader.readInt(value, name, 600000);
     } else if (name == "onboard_max_polls") {
-      cfg.onboardMaxPolls = static_cast<int>(readInt(instance, value, name, 100000));
+      cfg.onboardMaxPolls = static_cast<int>(reader.readInt(value, name, 100000));
     } else if (name == "metadata_server") {
       if (value.is_boolean()) {
         cfg.metadata.enabled = value.get<bool>();
@@ -179,31 +88,15 @@ CloudConfig parseConfig(std::string_view instance, std::string_view configJson, 
       }
       for (auto m = value.begin(); m != value.end(); ++m) {
         if (m.key() == "enabled") {
-          cfg.metadata.enabled = readBool(instance, m.value(), "metadata_server.enabled");
+          cfg.metadata.enabled = reader.readBool(m.value(), "metadata_server.enabled");
         } else if (m.key() == "url") {
-          cfg.metadata.url = readString(instance, m.value(), "metadata_server.url");
+          cfg.metadata.url = reader.readScalar(m.value(), "metadata_server.url");
         } else {
           fail(instance, "unknown key metadata_server." + m.key() + " (known: enabled, url)");
         }
       }
     } else if (name == "timeouts") {
-      if (!value.is_object()) {
-        fail(instance, "timeouts must be a mapping with connect_ms, first_byte_ms, idle_ms");
-      }
-      for (auto t = value.begin(); t != value.end(); ++t) {
-        const uint32_t v = static_cast<uint32_t>(
-            readInt(instance, t.value(), "timeouts." + t.key(), 24 * 3600 * 1000));
-        if (t.key() == "connect_ms") {
-          cfg.timeouts.connectMs = v;
-        } else if (t.key() == "first_byte_ms") {
-          cfg.timeouts.firstByteMs = v;
-        } else if (t.key() == "idle_ms") {
-          cfg.timeouts.idleMs = v;
-        } else {
-          fail(instance, "unknown key timeouts." + t.key() +
-                             " (known: connect_ms, first_byte_ms, idle_ms)");
-        }
-      }
+      cfg.timeouts = reader.readTimeouts(value);
     } else if (name == "models") {
       if (!value.is_array()) {
         fail(instance, "models must be a list of model ids");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <llmp/cpp/adc.hpp>
+#include <llmp/cpp/config_reader.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -14,11 +15,7 @@ namespace llmp::plugins::gemini_cloud {
 
 inline constexpr const char* kBackendType = "gemini-cli-cloud-project";
 
-struct Timeouts {
-  uint32_t connectMs = 0;  // 0 = the host's default
-  uint32_t firstByteMs = 0;
-  uint32_t idleMs = 0;
-};
+using Timeouts = config::Timeouts;  // 0 = the host's default
 
 struct CloudConfig {
   std::string instance;
@@ -36,7 +33,7 @@ struct CloudConfig {
 };
 
 // Environment lookup; returns nullptr when unset.
-using EnvFn = std::function<const char*(const char*)>;
+using EnvFn = config::EnvFn;
 
 // The model ids listed when the config names none.
 const std::vector<std::string>& defaultModels();
