@@ -1,61 +1,19 @@
 #include "config.hpp"
 
+#include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
-#include <cstdlib>
 
 namespace llmp::plugins::antigravity {
 
 namespace {
 
+using config::trim;
+
 [[noreturn]] void fail(std::string_view instance, const std::string& what) {
-  throw Error(LLMP_E_INVALID, 0,
-              "backend '" + std::string(instance) + "' (type " + kBackendType + "): " + what);
-}
-
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return std::string(s);
-}
-
-int64_t readInt(std::string_view instance, const Json& value, const std::string& name,
-                int64_t maxValue) {
-  double v = 0;
-  if (value.is_number()) {
-    v = value.get<double>();
-  } else if (value.is_string()) {
-    const auto& s = value.get_ref<const std::string&>();
-    char* end = nullptr;
-    v = std::strtod(s.c_str(), &end);
-    if (s.empty() || end == nullptr || *end != '\0') {
-      fail(instance, name + " must be a number, got \"" + s + "\"");
-    }
-  } else {
-    fail(instance, name + " must be a number");
-  }
-  if (!(v >= 0) || v > static_cast<double>(maxValue) || std::floor(v) != v) {
-    fail(instance, name + " must be a whole number between 0 and " + std::to_string(maxValue));
-  }
-  return static_cast<int64_t>(v);
-}
-
-std::string readString(std::string_view instance, const Json& value, const std::string& name) {
-  if (value.is_string()) {
-    return trim(value.get<std::string>());
-  }
-  if (value.is_number_integer() || value.is_number_unsigned()) {
-    return value.dump();
-  }
-  fail(instance, name + " must be a string");
+  config::Reader::forBackend(instance, kBackendType).fail(what);
 }
 
 std::string checkedUrl(std::string_view instance, std::string url, const std::string& name) {
@@ -70,28 +28,6 @@ std::string checkedUrl(std::string_view instance, std::string url, const std::st
                        "\"");
   }
   return url;
-}
-
-std::vector<std::string> readStringList(std::string_view instance, const Json& value,
-                                        const std::string& name) {
-  std::vector<std::string> out;
-  if (value.is_string()) {
-    out.push_back(trim(value.get<std::string>()));
-    return out;
-  }
-  if (!value.is_array()) {
-    fail(instance, name + " must be a list of strings");
-  }
-  for (const auto& item : value) {
-    if (!item.is_string()) {
-      fail(instance, name + " must be a list of strings");
-    }
-    std::string s = trim(item.get<std::string>());
-    if (!s.empty() && std::find(out.begin(), out.end(), s) == out.end()) {
-      out.push_back(s);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -150,37 +86,11 @@ std::vector<std::string> defaultStateDbPaths(const EnvFn& env) {
 
 AntigravityConfig parseConfig(std::string_view instance, std::string_view configJson,
                               const EnvFn& env) {
-  auto envOf = [&](const char* name) -> std::string {
-    const char* v = env ? env(name) : nullptr;
-    return v != nullptr ? trim(v) : std::string();
-  };
+  auto envOf = [&](const char* name) { return config::envValue(env, name); };
   AntigravityConfig cfg;
   cfg.instance = std::string(instance);
-  Json doc = Json::object();
-  if (!trim(configJson).empty()) {
-    std::string error;
-    auto parsed = parseJson(configJson, &error);
-    if (!parsed) {
-      fail(instance, "config is not valid JSON: " + error);
-    }
-    if (parsed->is_object()) {
-      doc = std::move(*parsed);
-    } else if (!parsed->is_null()) {
-      fail(instance, "config must be a mapping");
-    }
-  }
-  Json merged = Json::object();
-  auto extra = doc.find("extra");
-  if (extra != doc.end() && extra->is_object()) {
-    merged = *extra;
-  } else if (extra != doc.end() && !extra->is_null()) {
-    fail(instance, "extra must be a mapping");
-  }
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (it.key() != "extra") {
-      merged[it.key()] = it.value();
-    }
-  }
+  const auto reader = config::Reader::forBackend(instance, kBackendType);
+  const Json merged = reader.mergeExtra(reader.parseObject(configJson));
 
   std::string baseUrl;
   for (auto it = merged.begin(); it != merged.end(); ++it) {
@@ -190,43 +100,43 @@ AntigravityConfig parseConfig(std::string_view instance, std::string_view config
       continue;
     }
     if (name == "state_db") {
-      cfg.stateDb = readString(instance, value, name);
+      cfg.stateDb = reader.readScalar(value, name);
     } else if (name == "credentials_file") {
-      cfg.credentialsFile = readString(instance, value, name);
+      cfg.credentialsFile = reader.readScalar(value, name);
     } else if (name == "client_id") {
-      cfg.clientId = readString(instance, value, name);
+      cfg.clientId = reader.readScalar(value, name);
     } else if (name == "client_secret") {
-      cfg.clientSecret = readString(instance, value, name);
+      cfg.clientSecret = reader.readScalar(value, name);
     } else if (name == "token_uri") {
-      cfg.tokenUri = checkedUrl(instance, readString(instance, value, name), name);
+      cfg.tokenUri = checkedUrl(instance, reader.readScalar(value, name), name);
     } else if (name == "token_refresh_margin_seconds") {
-      cfg.refreshMarginMs = readInt(instance, value, name, 3500) * 1000;
+      cfg.refreshMarginMs = reader.readInt(value, name, 3500) * 1000;
     } else if (name == "hosts") {
       cfg.hosts.clear();
-      for (auto& h : readStringList(instance, value, name)) {
+      for (auto& h : reader.readStringList(value, name)) {
         cfg.hosts.push_back(checkedUrl(instance, h, name));
       }
     } else if (name == "base_url") {
-      baseUrl = checkedUrl(instance, readString(instance, value, name), name);
+      baseUrl = checkedUrl(instance, reader.readScalar(value, name), name);
     } else if (name == "api_version") {
-      cfg.apiVersion = readString(instance, value, name);
+      cfg.apiVersion = reader.readScalar(value, name);
       if (cfg.apiVersion.empty() || cfg.apiVersion.find_first_of("/?#: ") != std::string::npos) {
         fail(instance, "api_version must be a single path segment such as v1internal");
       }
     } else if (name == "project_id" || name == "project") {
-      cfg.projectId = readString(instance, value, name);
+      cfg.projectId = reader.readScalar(value, name);
     } else if (name == "user_agent") {
-      cfg.userAgent = readString(instance, value, name);
+      cfg.userAgent = reader.readScalar(value, name);
     } else if (name == "onboard_attempts") {
-      cfg.onboardAttempts = static_cast<int>(std::max<int64_t>(1, readInt(instance, value, name, 100)));
+      cfg.onboardAttempts = static_cast<int>(std::max<int64_t>(1, reader.readInt(value, name, 100)));
     } else if (name == "onboard_interval_ms") {
-      cfg.onboardIntervalMs = readInt(instance, value, name, 600000);
+      cfg.onboardIntervalMs = reader.readInt(value, name, 600000);
     } else if (name == "thinking_budget") {
-      cfg.thinkingBudget = readInt(instance, value, name, 1000000);
+      cfg.thinkingBudget = reader.readInt(value, name, 1000000);
     } else if (name == "model_list_ttl_seconds") {
-      cfg.modelListTtlMs = readInt(instance, value, name, 86400) * 1000;
+      cfg.modelListTtlMs = reader.readInt(value, name, 86400) * 1000;
     } else if (name == "models") {
-      cfg.models = readStringList(instance, value, name);
+      cfg.models = reader.readStringList(value, name);
     } else if (name == "model_aliases") {
       if (!value.is_object()) {
         fail(instance, "model_aliases must be a mapping of client model name to upstream id");
@@ -238,23 +148,7 @@ AntigravityConfig parseConfig(std::string_view instance, std::string_view config
         cfg.modelAliases[a.key()] = trim(a.value().get<std::string>());
       }
     } else if (name == "timeouts") {
-      if (!value.is_object()) {
-        fail(instance, "timeouts must be a mapping with connect_ms, first_byte_ms, idle_ms");
-      }
-      for (auto t = value.begin(); t != value.end(); ++t) {
-        const auto v = static_cast<uint32_t>(
-            readInt(instance, t.value(), "timeouts." + t.key(), 24 * 3600 * 1000));
-        if (t.key() == "connect_ms") {
-          cfg.timeouts.connectMs = v;
-        } else if (t.key() == "first_byte_ms") {
-          cfg.timeouts.firstByteMs = v;
-        } else if (t.key() == "idle_ms") {
-          cfg.timeouts.idleMs = v;
-        } else {
-          fail(instance, "unknown key timeouts." + t.key() +
-                             " (known: connect_ms, first_byte_ms, idle_ms)");
-        }
-      }
+      cfg.timeouts = reader.readTimeouts(value);
     }
     // Other keys (type, host-level settings) are not ours to judge.
   }

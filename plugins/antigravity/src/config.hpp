@@ -2,6 +2,8 @@
 // Keys may sit at the top level of the subtree or under `extra:`; top level wins.
 #pragma once
 
+#include <llmp/cpp/config_reader.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,13 +16,9 @@ namespace llmp::plugins::antigravity {
 inline constexpr const char* kBackendType = "antigravity-oauth";
 
 // Environment lookup; returns nullptr when unset.
-using EnvFn = std::function<const char*(const char*)>;
+using EnvFn = config::EnvFn;
 
-struct Timeouts {
-  uint32_t connectMs = 0;  // 0 = the host's default
-  uint32_t firstByteMs = 0;
-  uint32_t idleMs = 0;
-};
+using Timeouts = config::Timeouts;  // 0 = the host's default
 
 struct AntigravityConfig {
   std::string instance;
