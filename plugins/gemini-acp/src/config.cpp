@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 
 #include <cmath>
@@ -25,8 +26,13 @@ const Json* lookup(const Json& config, const char* key) {
   return nullptr;
 }
 
+const config::Reader& reader() {
+  static const config::Reader instance("gemini-cli-acp config: ", 400);
+  return instance;
+}
+
 [[noreturn]] void bad(const char* key, const std::string& why) {
-  throw Error(LLMP_E_INVALID, 400, std::string("gemini-cli-acp config: ") + key + " " + why);
+  reader().fail(std::string(key) + " " + why);
 }
 
 std::string readString(const Json& config, const char* key, std::string fallback) {
@@ -34,10 +40,7 @@ std::string readString(const Json& config, const char* key, std::string fallback
   if (value == nullptr) {
     return fallback;
   }
-  if (!value->is_string()) {
-    bad(key, "must be a string");
-  }
-  return value->get<std::string>();
+  return reader().readString(*value, key);
 }
 
 // Seconds (integer or fractional, or a numeric string as YAML sometimes yields) -> ms.

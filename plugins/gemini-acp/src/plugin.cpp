@@ -1,134 +1,51 @@
-// The ABI surface of the gemini-cli-acp backend: descriptor, factory and exported callbacks.
-// Everything of substance lives in acp_backend.cpp so tests can drive it directly.
-#include <llmp/llmp.h>
-#include <llmp/cpp/bytes.hpp>
+// The ABI surface of the gemini-cli-acp backend, built by llmp::glue from the class below (every
+// callback runs inside guarded). Everything of substance lives in acp_backend.cpp so tests can
+// drive it directly.
+#include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/plugin_glue.hpp>
 
-#include <cstring>
 #include <memory>
 
 #include "acp_backend.hpp"
 #include "config.hpp"
-
-struct llmp_backend {
-  std::unique_ptr<llmp::plugins::gemini_acp::AcpBackend> impl;
-};
 
 namespace llmp::plugins::gemini_acp {
 namespace {
 
 const char* const kTypes[] = {"gemini-cli-acp"};
 
-llmp_status writeAll(const llmp_bytes_sink* out, const std::string& text) {
-  return out->write(out->ctx, toBytes(text));
-}
+// AcpBackend as llmp::glue expects it. There is no countTokens: the CLI has no token counting
+// over ACP, so the factory's count_tokens stays NULL.
+class GlueBackend : public AcpBackend {
+ public:
+  using AcpBackend::AcpBackend;
 
-llmp_status LLMP_ABI create(const llmp_host_api* host, const char* /*type*/,
-                            llmp_bytes instance_name, llmp_bytes config_json, llmp_backend** out,
-                            const llmp_error_sink* err) {
-  return guarded(err, [&]() -> llmp_status {
-    Json config = Json::object();
-    if (config_json.len > 0) {
+  static std::unique_ptr<GlueBackend> create(const llmp_host_api* host, std::string_view /*type*/,
+                                             std::string_view instance,
+                                             std::string_view configJson) {
+    Json doc = Json::object();
+    if (!configJson.empty()) {
       std::string parseError;
-      auto parsed = parseJson(view(config_json), &parseError);
+      auto parsed = parseJson(configJson, &parseError);
       if (!parsed) {
         throw Error(LLMP_E_INVALID, 400, "gemini-cli-acp config is not valid JSON: " + parseError);
       }
-      config = std::move(*parsed);
+      doc = std::move(*parsed);
     }
-    auto backend = std::make_unique<llmp_backend>();
-    backend->impl = std::make_unique<AcpBackend>(host, str(instance_name), parseConfig(config));
-    for (const std::string& key : unknownConfigKeys(config)) {
-      if (LLMP_HOST_HAS(host, log)) {
-        std::string message = "gemini-cli-acp backend '" + str(instance_name) +
-                              "': unknown setting '" + key + "' ignored";
-        host->log(host, LLMP_LOG_WARN, toBytes(message));
-      }
-    }
-    *out = backend.release();
-    return LLMP_OK;
-  });
-}
-
-void LLMP_ABI destroy(llmp_backend* backend) {
-  try {
-    delete backend;
-  } catch (...) {
+    auto backend = std::make_unique<GlueBackend>(host, std::string(instance), parseConfig(doc));
+    config::warnUnknownSettings(Host(host), "gemini-cli-acp backend '" + std::string(instance) + "'",
+                                unknownConfigKeys(doc));
+    return backend;
   }
-}
-
-llmp_status LLMP_ABI generate(llmp_backend* backend, const llmp_generate_request* request,
-                              const llmp_event_sink* sink, const llmp_error_sink* err) {
-  return guarded(err, [&]() -> llmp_status {
-    backend->impl->generate(*request, sink);
-    return LLMP_OK;
-  });
-}
-
-llmp_status LLMP_ABI listModels(llmp_backend* backend, const llmp_bytes_sink* out,
-                                const llmp_error_sink* err) {
-  return guarded(err, [&]() -> llmp_status {
-    return writeAll(out, dumpJson(backend->impl->listModels()));
-  });
-}
-
-llmp_status LLMP_ABI reportHealth(llmp_backend* backend, const llmp_bytes_sink* out) {
-  return guarded(nullptr, [&]() -> llmp_status {
-    return writeAll(out, dumpJson(backend->impl->health()));
-  });
-}
-
-const llmp_health_ext kHealth = {sizeof(llmp_health_ext), reportHealth};
-
-const void* LLMP_ABI getExtension(llmp_backend* /*backend*/, const char* id) {
-  if (id != nullptr && std::strcmp(id, LLMP_EXT_HEALTH_V1) == 0) {
-    return &kHealth;
-  }
-  return nullptr;
-}
-
-const llmp_backend_factory kFactory = {
-    sizeof(llmp_backend_factory),
-    kTypes,
-    1,
-    nullptr,
-    0,
-    create,
-    destroy,
-    generate,
-    nullptr,  // count_tokens: the CLI has no token counting over ACP
-    listModels,
-    getExtension,
-};
-
-const void* LLMP_ABI getFactory(const char* id) {
-  if (id != nullptr && std::strcmp(id, LLMP_BACKEND_FACTORY_V1) == 0) {
-    return &kFactory;
-  }
-  return nullptr;
-}
-
-const llmp_plugin_descriptor kDescriptor = {
-    LLMP_ABI_MAJOR,
-    LLMP_ABI_MINOR,
-    sizeof(llmp_plugin_descriptor),
-    "dev.llmp.gemini-acp",
-    "gemini-acp",
-    "0.1.0",
-    "Runs the local Gemini CLI as an agent over the Agent Client Protocol",
-    nullptr,
-    nullptr,
-    getFactory,
 };
 
 }  // namespace
 }  // namespace llmp::plugins::gemini_acp
 
-extern "C" LLMP_PLUGIN_ENTRY(host_major, host_minor) {
-  (void)host_minor;
-  if (host_major != LLMP_ABI_MAJOR) {
-    return nullptr;
-  }
-  return &llmp::plugins::gemini_acp::kDescriptor;
-}
+LLMP_GLUE_PLUGIN("dev.llmp.gemini-acp", "gemini-acp", "0.1.0",
+                 "Runs the local Gemini CLI as an agent over the Agent Client Protocol",
+                 llmp::glue::backendFactory<llmp::plugins::gemini_acp::GlueBackend>(
+                     llmp::plugins::gemini_acp::kTypes),
+                 nullptr)
