@@ -1,100 +1,48 @@
-// The ABI surface of the Gemini front end: descriptor, factory and the exported callbacks.
-// Everything of substance lives in handler.cpp / route.cpp so tests can call it directly.
-#include <llmp/llmp.h>
+// The ABI surface of the Gemini front end, built by llmp::glue from the class below (every
+// callback runs inside guarded). Everything of substance lives in handler.cpp / route.cpp so
+// tests can call it directly.
 #include <llmp/cpp/bytes.hpp>
-#include <llmp/cpp/errors.hpp>
+#include <llmp/cpp/plugin_glue.hpp>
 
-#include <cstring>
-#include <new>
+#include <memory>
 
 #include "handler.hpp"
 #include "route.hpp"
 
-struct llmp_frontend {
-  const llmp_host_api* host = nullptr;
-};
-
 namespace llmp::plugins::frontend_gemini {
 namespace {
 
-llmp_status LLMP_ABI createFrontend(const llmp_host_api* host, llmp_bytes /*config_json*/,
-                                    llmp_frontend** out, const llmp_error_sink* err) {
-  return guarded(err, [&]() -> llmp_status {
-    auto* frontend = new llmp_frontend();
-    frontend->host = host;
-    *out = frontend;
-    return LLMP_OK;
-  });
-}
-
-void LLMP_ABI destroyFrontend(llmp_frontend* frontend) { delete frontend; }
-
-int32_t LLMP_ABI matchRequest(llmp_frontend* /*frontend*/, const llmp_incoming_request* request) {
-  try {
-    return matchScore(view(request->method), view(request->path), view(request->query),
-                      request->headers, request->header_count);
-  } catch (...) {
-    return LLMP_MATCH_NONE;
+// The front end keeps no state: the config subtree is not read.
+class GlueFrontend {
+ public:
+  static std::unique_ptr<GlueFrontend> create(const llmp_host_api* /*host*/,
+                                              std::string_view /*configJson*/) {
+    return std::make_unique<GlueFrontend>();
   }
-}
 
-llmp_status LLMP_ABI handle(llmp_frontend* /*frontend*/, const llmp_incoming_request* request,
-                            const llmp_responder* responder, const llmp_router* router) {
-  // handleRequest catches everything itself; this guard is the last line before the C ABI.
-  return guarded(nullptr, [&] { return handleRequest(*request, *responder, *router); });
-}
-
-llmp_status LLMP_ABI renderError(llmp_frontend* /*frontend*/,
-                                 const llmp_incoming_request* /*request*/,
-                                 const llmp_responder* responder, llmp_status code,
-                                 int32_t http_status, llmp_bytes message) {
-  return guarded(nullptr, [&] {
-    return renderHostError(*responder, code, http_status, view(message));
-  });
-}
-
-const void* LLMP_ABI getExtension(llmp_frontend* /*frontend*/, const char* /*id*/) {
-  return nullptr;
-}
-
-const llmp_frontend_factory kFactory = {
-    sizeof(llmp_frontend_factory),
-    "gemini",
-    createFrontend,
-    destroyFrontend,
-    matchRequest,
-    handle,
-    renderError,
-    getExtension,
-};
-
-const void* LLMP_ABI getFactory(const char* id) {
-  if (id != nullptr && std::strcmp(id, LLMP_FRONTEND_FACTORY_V1) == 0) {
-    return &kFactory;
+  int32_t match(const llmp_incoming_request& request) const {
+    return matchScore(view(request.method), view(request.path), view(request.query),
+                      request.headers, request.header_count);
   }
-  return nullptr;
-}
 
-const llmp_plugin_descriptor kDescriptor = {
-    LLMP_ABI_MAJOR,
-    LLMP_ABI_MINOR,
-    sizeof(llmp_plugin_descriptor),
-    "dev.llmp.frontend-gemini",
-    "frontend-gemini",
-    "1.0.0",
-    "Gemini v1beta/v1 API front end: passes Gemini request and response bodies through untouched",
-    nullptr,
-    nullptr,
-    getFactory,
+  // handleRequest catches everything itself; the glue's guard is the last line before the ABI.
+  llmp_status handle(const llmp_incoming_request& request, const llmp_responder& responder,
+                     const llmp_router& router) const {
+    return handleRequest(request, responder, router);
+  }
+
+  llmp_status renderError(const llmp_responder& responder, llmp_status code, int32_t httpStatus,
+                          std::string_view message) const {
+    return renderHostError(responder, code, httpStatus, message);
+  }
 };
 
 }  // namespace
 }  // namespace llmp::plugins::frontend_gemini
 
-extern "C" LLMP_PLUGIN_ENTRY(major, minor) {
-  (void)minor;
-  if (major != LLMP_ABI_MAJOR) {
-    return nullptr;
-  }
-  return &llmp::plugins::frontend_gemini::kDescriptor;
-}
+LLMP_GLUE_PLUGIN("dev.llmp.frontend-gemini", "frontend-gemini", "1.0.0",
+                 "Gemini v1beta/v1 API front end: passes Gemini request and response bodies "
+                 "through untouched",
+                 nullptr,
+                 llmp::glue::frontendFactory<llmp::plugins::frontend_gemini::GlueFrontend>(
+                     "gemini"))
