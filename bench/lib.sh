@@ -65,13 +65,13 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # ---------------------------------------------------------------- build
 ensure_build() {
   if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    if [[ ! -f "$build/CMakeCache.txt" ]]; then
-      say "configuring a Release tree in $build"
-      cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLMP_BUILD_TESTS=ON >/dev/null
-    fi
-    local build_type plugin_targets
-    build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt")"
-    [[ "$build_type" == Release ]] || say "warning: $build is a '$build_type' build, not Release"
+    local plugin_targets
+    say "configuring a Release tree in $build"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DLLMP_BUILD_TESTS=ON \
+      >"$tmp/configure.log" 2>&1 || {
+      tail -30 "$tmp/configure.log" >&2
+      die "configure failed"
+    }
     plugin_targets=$(sed -n 's/.*llmp_add_plugin(\([A-Za-z0-9_]*\).*/\1/p' \
       "$root"/plugins/*/CMakeLists.txt | sort -u)
     say "building llm-proxy, fake-gemini-upstream, stream_bench, sse_upstream and every plugin in $build"
@@ -152,8 +152,11 @@ backends:
   mock:
     type: mock
 EOF
-  "${pin[@]}" "$proxy_bin" --config "$out/$name.yaml" --port 0 --plugin-dir "$plugin_dir" \
-    >"$out/$name.out" 2>"$out/$name.err" &
+  # BENCH_PROXY_ENV: extra environment for the proxy only, e.g. an allocator experiment:
+  # BENCH_PROXY_ENV="LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+  # shellcheck disable=SC2086
+  env ${BENCH_PROXY_ENV:-} "${pin[@]}" "$proxy_bin" --config "$out/$name.yaml" --port 0 \
+    --plugin-dir "$plugin_dir" >"$out/$name.out" 2>"$out/$name.err" &
   proxy_pid=$!
   pids+=("$proxy_pid")
   for i in $(seq 1 200); do
