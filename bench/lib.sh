@@ -1,6 +1,8 @@
 # Shared by bench/run.sh and bench/profile.sh (sourced, not run). Expects `root`, `out` and `tmp`
 # to be set; starts every process itself, records its pid and stops only those pids on exit.
 # shellcheck shell=bash
+# Variables set here are used by the scripts that source it, and root/out/tmp come from them:
+# shellcheck disable=SC2034,SC2154
 
 bench="$root/bench"
 build="${BENCH_BUILD_DIR:-$root/build-bench}"
@@ -197,7 +199,7 @@ daemon off;
 worker_processes 1;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile $(ulimit -n);
 events {
   worker_connections 8192;
 }

@@ -45,8 +45,8 @@ ensure_build
 results="$out/results.tsv"      # wrk rows, server on its own core
 onecore="$out/results-1core.tsv" # wrk rows at 1 connection, every process on one core
 header='scenario\tserver\tconns\treq_s\tp50_us\tp99_us\terrors\tsrv_cpu_us_req\tsrv_busy_pct\tsrv_rss_kb\tfake_cpu_us_req\tfake_busy_pct\tfake_rss_kb\n'
-printf "$header" >"$results"
-printf "$header" >"$onecore"
+printf "%b" "$header" >"$results"
+printf "%b" "$header" >"$onecore"
 streams_tsv="$out/streams.tsv"
 printf 'server\tstreams\tdelay_ms\tcompleted\tfailed\tttfb_p50_us\tttfb_p99_us\tgap_p50_us\tgap_p99_us\tgap_max_us\tlat_p50_us\tlat_p99_us\tlat_max_us\tsrv_cpu_ms\tsrv_cpu_us_event\tsrv_rss_kb\tup_cpu_ms\tup_rss_kb\twall_s\n' >"$streams_tsv"
 
@@ -222,7 +222,7 @@ for n in $stream_counts; do
   upstream_pid=$!
   pids+=("$upstream_pid")
   upstream_port=""
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" | head -1)"
     [[ -n "$upstream_port" ]] && break
     sleep 0.05
