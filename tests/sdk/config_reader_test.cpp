@@ -72,8 +72,9 @@ TEST(ConfigReader, ParseObjectAndExtraMergeWhereTopLevelWins) {
   Json merged = kReader.mergeExtra(
       kReader.parseObject(R"({"a":1,"extra":{"a":2,"b":3}})"));
   EXPECT_EQ(merged, (Json{{"a", 1}, {"b", 3}}));
-  EXPECT_NE(failureOf([] { kReader.mergeExtra(Json{{"extra", 5}}); }).find("extra must be a mapping"),
-            std::string::npos);
+  EXPECT_NE(
+      failureOf([] { kReader.mergeExtra(Json{{"extra", 5}}); }).find("extra must be a mapping"),
+      std::string::npos);
 }
 
 TEST(ConfigReader, EnvValuesAreTrimmedAndOptional) {
@@ -89,7 +90,8 @@ TEST(ConfigReader, UnknownSettingsAreWarnedThroughTheHostLog) {
   testing::FakeHost fake;
   warnUnknownSettings(Host(fake.api()), "backend 'work' (type gemini)", {"colour"},
                       " (see docs)");
-  EXPECT_TRUE(fake.logged("backend 'work' (type gemini): unknown setting 'colour' ignored (see docs)"));
+  EXPECT_TRUE(
+      fake.logged("backend 'work' (type gemini): unknown setting 'colour' ignored (see docs)"));
 }
 
 }  // namespace

@@ -128,7 +128,8 @@ AntigravityConfig parseConfig(std::string_view instance, std::string_view config
     } else if (name == "user_agent") {
       cfg.userAgent = reader.readScalar(value, name);
     } else if (name == "onboard_attempts") {
-      cfg.onboardAttempts = static_cast<int>(std::max<int64_t>(1, reader.readInt(value, name, 100)));
+      cfg.onboardAttempts =
+          static_cast<int>(std::max<int64_t>(1, reader.readInt(value, name, 100)));
     } else if (name == "onboard_interval_ms") {
       cfg.onboardIntervalMs = reader.readInt(value, name, 600000);
     } else if (name == "thinking_budget") {

@@ -35,7 +35,8 @@ class GlueBackend : public AcpBackend {
       doc = std::move(*parsed);
     }
     auto backend = std::make_unique<GlueBackend>(host, std::string(instance), parseConfig(doc));
-    config::warnUnknownSettings(Host(host), "gemini-cli-acp backend '" + std::string(instance) + "'",
+    config::warnUnknownSettings(Host(host),
+                                "gemini-cli-acp backend '" + std::string(instance) + "'",
                                 unknownConfigKeys(doc));
     return backend;
   }
