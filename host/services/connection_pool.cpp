@@ -1,5 +1,7 @@
 #include "services/connection_pool.h"
 
+#include <poll.h>
+
 #include <Poco/Exception.h>
 #include <Poco/Net/Socket.h>
 #include <Poco/Timespan.h>
@@ -16,7 +18,13 @@ bool stillUsable(HttpConnection& conn) {
     if (!conn.session().connected() || conn.bufferedBytes() != 0) {
       return false;
     }
-    return !conn.session().socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+    // One poll(2) call: Poco's Socket::poll costs an epoll instance (four syscalls) per reuse.
+    // Readable means the server closed the idle connection (or sent something unexpected).
+    pollfd pfd{};
+    pfd.fd = conn.session().socket().impl()->sockfd();
+    pfd.events = POLLIN;
+    int ready = ::poll(&pfd, 1, 0);
+    return ready == 0;
   } catch (const Poco::Exception&) {
     return false;
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <string>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
 
@@ -55,10 +57,44 @@ double maxTemperature(std::string_view model) {
   return old ? 1.0 : 2.0;
 }
 
+namespace {
+
+// True when some `"temperature": <number>` in the text lies outside [0, max]. A key of that name
+// elsewhere (a tool parameter called "temperature", whose value is an object) is not a number
+// and is skipped; a false positive only costs the full parse that follows.
+bool temperatureMayNeedClamp(std::string_view ir, double max) {
+  constexpr std::string_view kKey = "\"temperature\"";
+  for (size_t pos = ir.find(kKey); pos != std::string_view::npos; pos = ir.find(kKey, pos + 1)) {
+    size_t i = pos + kKey.size();
+    while (i < ir.size() && (ir[i] == ' ' || ir[i] == '\t' || ir[i] == '\n' || ir[i] == '\r')) {
+      ++i;
+    }
+    if (i >= ir.size() || ir[i] != ':') {
+      continue;
+    }
+    ++i;
+    while (i < ir.size() && (ir[i] == ' ' || ir[i] == '\t' || ir[i] == '\n' || ir[i] == '\r')) {
+      ++i;
+    }
+    if (i >= ir.size() || !(ir[i] == '-' || (ir[i] >= '0' && ir[i] <= '9'))) {
+      continue;
+    }
+    std::string number(ir.substr(i, std::min<size_t>(32, ir.size() - i)));
+    char* end = nullptr;
+    double value = std::strtod(number.c_str(), &end);
+    if (end == number.c_str() || value < 0.0 || value > max) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<std::string> prepareUpstreamBody(std::string_view ir, std::string_view model) {
   // Cheap checks on the raw bytes: most requests need neither rewrite and are sent untouched.
   bool mayHaveExtension = ir.find("\"llmp") != std::string_view::npos;
-  bool mayHaveTemperature = ir.find("\"temperature\"") != std::string_view::npos;
+  bool mayHaveTemperature = temperatureMayNeedClamp(ir, maxTemperature(model));
   if (!mayHaveExtension && !mayHaveTemperature) {
     return std::nullopt;
   }
