@@ -8,6 +8,7 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include "log/log.h"
+#include "server/proxy_connection.h"
 #include "server/request_handler.h"
 
 namespace llmp::host {
@@ -41,8 +42,8 @@ void ProxyServer::start(const std::string& host, uint16_t port) {
   params->setTimeout(Poco::Timespan(300, 0));
   params->setServerName("llm-proxy");
 
-  server_ = std::make_unique<Poco::Net::HTTPServer>(new ProxyHandlerFactory(context_), *pool_,
-                                                    socket, params);
+  connections_ = new ProxyConnectionFactory(params, new ProxyHandlerFactory(context_));
+  server_ = std::make_unique<Poco::Net::TCPServer>(connections_, *pool_, socket, params);
   server_->start();
 }
 
@@ -59,9 +60,10 @@ void ProxyServer::stop(int64_t graceMs) {
     log::warn("server", std::to_string(context_.inFlight.load()) +
                             " request(s) still running after the grace period; aborting them");
   }
-  server_->stopAll(true);
+  connections_->abortAll();
   pool_->joinAll();
   server_.reset();
+  connections_ = nullptr;
 }
 
 }  // namespace llmp::host

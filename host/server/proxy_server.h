@@ -1,5 +1,6 @@
-// The HTTP server: a Poco HTTPServer whose single handler factory never returns null (so Poco
-// never answers 501), dispatching each request to the front end that claims it.
+// The HTTP server: a Poco TCPServer running Poco's HTTP request/response classes in our own
+// connection loop (server/proxy_connection.h), with one handler factory that never returns null,
+// dispatching each request to the front end that claims it.
 #pragma once
 
 #include <atomic>
@@ -7,7 +8,8 @@
 #include <memory>
 #include <string>
 
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/SharedPtr.h>
 #include <Poco/ThreadPool.h>
 
 #include "auth/proxy_auth.h"
@@ -39,7 +41,8 @@ class ProxyServer {
  private:
   ServerContext& context_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
+  Poco::SharedPtr<class ProxyConnectionFactory> connections_;  // shared with server_
   uint16_t port_ = 0;
 };
 
