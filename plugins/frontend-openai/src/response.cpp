@@ -75,8 +75,8 @@ Json logprobsJson(const Json& candidate) {
   if (result == candidate.end() || !result->is_object()) {
     return nullptr;
   }
-  const Json chosen = result->value("chosenCandidates", Json::array());
-  const Json top = result->value("topCandidates", Json::array());
+  const Json& chosen = memberOr(*result, "chosenCandidates", emptyJsonArray());
+  const Json& top = memberOr(*result, "topCandidates", emptyJsonArray());
   Json content = Json::array();
   for (size_t i = 0; i < chosen.size(); ++i) {
     if (!chosen[i].is_object()) {
@@ -85,7 +85,7 @@ Json logprobsJson(const Json& candidate) {
     Json entry = tokenLogprob(chosen[i]);
     Json alternatives = Json::array();
     if (i < top.size() && top[i].is_object()) {
-      for (const Json& alt : top[i].value("candidates", Json::array())) {
+      for (const Json& alt : memberOr(top[i], "candidates", emptyJsonArray())) {
         if (alt.is_object()) {
           alternatives.push_back(tokenLogprob(alt));
         }
@@ -103,7 +103,7 @@ Json toolCallFromPart(const Json& part, Services& services) {
   if (id.empty()) {
     id = mintToolCallId(services);
   }
-  Json args = call.contains("args") && call["args"].is_object() ? call["args"] : Json::object();
+  const Json& args = memberOr(call, "args", emptyJsonObject());
   Json out = {{"id", id},
               {"type", "function"},
               {"function", {{"name", call.value("name", std::string())}, {"arguments", dumpJson(args)}}}};
@@ -145,8 +145,7 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                                   const ResponseOptions& options, Services& services) {
   CompletionResult result;
   Json choices = Json::array();
-  const Json candidates = chunk.is_object() ? chunk.value("candidates", Json::array())
-                                            : Json::array();
+  const Json& candidates = memberOr(chunk, "candidates", emptyJsonArray());
   std::string blockReason;
   if (chunk.is_object() && chunk.contains("promptFeedback") &&
       chunk["promptFeedback"].is_object()) {
@@ -177,9 +176,8 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
     std::string reasoning;
     bool hasText = false;
     Json toolCalls = Json::array();
-    const Json parts = candidate.contains("content") && candidate["content"].is_object()
-                           ? candidate["content"].value("parts", Json::array())
-                           : Json::array();
+    const Json& parts =
+        memberOr(memberOr(candidate, "content", emptyJsonObject()), "parts", emptyJsonArray());
     for (const Json& part : parts) {
       if (!part.is_object()) {
         continue;
@@ -222,8 +220,7 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                      {"created", meta.created},
                      {"model", meta.model},
                      {"choices", std::move(choices)},
-                     {"usage", usageJson(chunk.is_object() ? chunk.value("usageMetadata", Json())
-                                                           : Json())},
+                     {"usage", usageJson(memberOr(chunk, "usageMetadata", emptyJsonObject()))},
                      {"system_fingerprint", nullptr}};
   return result;
 }

@@ -52,7 +52,7 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
   if (chunk.contains("usageMetadata") && chunk["usageMetadata"].is_object()) {
     usage_ = chunk["usageMetadata"];
   }
-  const Json candidates = chunk.value("candidates", Json::array());
+  const Json& candidates = memberOr(chunk, "candidates", emptyJsonArray());
   if (candidates.empty() && chunk.contains("promptFeedback") &&
       chunk["promptFeedback"].is_object() &&
       !chunk["promptFeedback"].value("blockReason", std::string()).empty() && choices_.empty()) {
@@ -81,9 +81,8 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
     }
     Choice& choice = startChoice(index, out.sse);
     Json logprobs = options_.logprobs ? logprobsJson(candidate) : Json(nullptr);
-    const Json parts = candidate.contains("content") && candidate["content"].is_object()
-                           ? candidate["content"].value("parts", Json::array())
-                           : Json::array();
+    const Json& parts =
+        memberOr(memberOr(candidate, "content", emptyJsonObject()), "parts", emptyJsonArray());
     for (const Json& part : parts) {
       if (!part.is_object()) {
         continue;

@@ -18,3 +18,28 @@ std::string dumpJson(const Json& value) {
 }
 
 }  // namespace llmp
+
+namespace llmp {
+
+const Json& memberOr(const Json& object, std::string_view key, const Json& fallback) {
+  if (!object.is_object()) {
+    return fallback;
+  }
+  auto it = object.find(key);
+  if (it == object.end() || it->type() != fallback.type()) {
+    return fallback;
+  }
+  return *it;
+}
+
+const Json& emptyJsonArray() {
+  static const Json empty = Json::array();
+  return empty;
+}
+
+const Json& emptyJsonObject() {
+  static const Json empty = Json::object();
+  return empty;
+}
+
+}  // namespace llmp

@@ -17,4 +17,13 @@ std::optional<Json> parseJson(std::string_view text, std::string* error = nullpt
 // Serializes without throwing on invalid UTF-8 (replaces bad bytes).
 std::string dumpJson(const Json& value);
 
+// object[key] when object is an object holding key with a value of the fallback's type, else
+// fallback. Returns a reference, so reading a nested array costs no copy (nlohmann's value()
+// returns by value: a deep copy of the whole subtree, one heap node per element).
+const Json& memberOr(const Json& object, std::string_view key, const Json& fallback);
+
+// Shared immutable empty values to pass as memberOr fallbacks.
+const Json& emptyJsonArray();
+const Json& emptyJsonObject();
+
 }  // namespace llmp
