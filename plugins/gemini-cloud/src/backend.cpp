@@ -12,11 +12,7 @@ namespace {
 
 constexpr const char* kUserAgent = "llm-proxy gemini-cli-cloud-project";
 
-std::string hostPortOf(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
+using code_assist::hostPortOf;
 
 }  // namespace
 

@@ -10,11 +10,7 @@ namespace llmp::plugins::gemini_oauth {
 namespace {
 constexpr const char* kUserAgent = "llm-proxy gemini-oauth";
 
-std::string hostPortOf(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
+using code_assist::hostPortOf;
 }  // namespace
 
 void CodeAssistCaller::log(int32_t level, const std::string& message,

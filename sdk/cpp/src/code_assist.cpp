@@ -188,6 +188,12 @@ std::string operationUrl(std::string_view endpoint, std::string_view version,
   return trimSlashes(endpoint) + "/" + std::string(version) + "/" + std::string(operationName);
 }
 
+std::string hostPortOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  return std::string(url.substr(start, url.find('/', start) - start));
+}
+
 std::string bareModel(std::string_view model) {
   return normalizeModelId(model, ModelIdRules{false, 200});
 }
