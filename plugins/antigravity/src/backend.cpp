@@ -21,11 +21,7 @@ namespace {
 constexpr size_t kMaxErrorBody = 1 << 20;
 constexpr int64_t kThinkingTtlMs = 24LL * 3600 * 1000;
 
-std::string hostPortOf(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
+using code_assist::hostPortOf;
 
 std::string sha256Hex(const std::string& text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];

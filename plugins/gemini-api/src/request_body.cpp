@@ -1,11 +1,11 @@
 #include "request_body.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <string>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/model_id.hpp>
 
 namespace llmp::plugins::gemini_api {
 
@@ -141,28 +141,7 @@ std::string countTokensBody(std::string_view ir, std::string_view model) {
 }
 
 std::string normalizeModel(std::string_view model) {
-  if (startsWith(model, "models/")) {
-    model.remove_prefix(7);
-  }
-  std::string_view id = model;
-  if (startsWith(id, "tunedModels/")) {
-    id.remove_prefix(12);
-  }
-  bool ok = !id.empty();
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      ok = false;
-      break;
-    }
-  }
-  if (!ok) {
-    std::string shown(model.substr(0, 100));
-    throw Error(LLMP_E_INVALID, 400,
-                shown.empty() ? std::string("no model given")
-                              : "invalid model id \"" + shown +
-                                    "\" (letters, digits, '-', '_' and '.' only)");
-  }
-  return std::string(model);
+  return normalizeModelId(model, ModelIdRules{true, 0});
 }
 
 std::string modelResource(const std::string& normalized) {

@@ -1,25 +1,18 @@
 #include "backend.hpp"
 
 #include <llmp/cpp/bytes.hpp>
+#include <llmp/cpp/code_assist_call.hpp>
+#include <llmp/cpp/code_assist_models.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/json.hpp>
-#include <llmp/cpp/sinks.hpp>
-#include <llmp/cpp/sse.hpp>
-
-#include "models.hpp"
 
 namespace llmp::plugins::gemini_cloud {
 
 namespace {
 
-constexpr size_t kMaxErrorBody = 1 << 20;
 constexpr const char* kUserAgent = "llm-proxy gemini-cli-cloud-project";
 
-std::string hostPortOf(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
+using code_assist::hostPortOf;
 
 }  // namespace
 
@@ -195,102 +188,43 @@ llmp_status CloudBackend::generate(const llmp_generate_request& request,
     if (stream) {
       req.headers.emplace_back("Accept", "text/event-stream");
     }
-
-    int32_t status = 0;
-    std::string buffered;  // error bodies, and the whole answer when not streaming
-    int emitted = 0;
-    bool cancelled = false;
-    std::optional<Error> streamError;
-    SseParser parser;
-    ErrorRecord transportErr;
-
-    auto onEvent = [&](std::string_view, std::string_view data) -> bool {
-      code_assist::Unwrapped u = code_assist::unwrapResponse(data);
-      if (u.kind == code_assist::Unwrapped::Response) {
-        if (emit(sink, LLMP_EVENT_CHUNK, u.json) != LLMP_OK) {
-          cancelled = true;
-          return false;
-        }
-        ++emitted;
-        return true;
-      }
-      if (u.kind == code_assist::Unwrapped::Error) {
-        GoogleError ge = parseGoogleError(u.json);
-        int32_t code = ge.code >= 400 && ge.code <= 599 ? ge.code : 500;
-        MappedError m = mapGoogleHttpError(code, u.json, "Code Assist", secrets());
-        streamError.emplace(m.code, m.httpStatus, m.message + " (mid-stream)", m.body,
-                            m.retryAfterMs);
-        return false;
-      }
-      // gemini-cli logs and skips malformed chunks; so do we.
-      log(LLMP_LOG_WARN, "Code Assist sent a stream event that is not a JSON object; skipped");
-      return true;
-    };
-
-    llmp_status st = host_.fetch(
-        req,
-        [&](int32_t s, const llmp_header*, size_t) {
-          status = s;
-          return true;
-        },
-        [&](std::string_view chunk) {
-          if (status != 200 || !stream) {
-            if (buffered.size() < kMaxErrorBody || status == 200) {
-              buffered.append(chunk);
-            }
-            return true;
-          }
-          return parser.feed(chunk, onEvent);
-        },
-        &transportErr);
-    if (cancelled) {
+    // gemini-cli logs and skips malformed chunks; so do we.
+    code_assist::GenerateOutcome o = code_assist::runGenerate(
+        host_, req, stream, sink, secrets(),
+        [this](std::string_view m) { log(LLMP_LOG_WARN, std::string(m)); });
+    if (o.cancelled) {
       return LLMP_E_CANCELLED;
     }
-    if (streamError) {
-      throw *streamError;
+    if (o.streamError) {
+      throw *o.streamError;
     }
-    if (st != LLMP_OK) {
-      if (st == LLMP_E_CANCELLED) {
+    if (o.transport != LLMP_OK) {
+      if (o.transport == LLMP_E_CANCELLED) {
         return LLMP_E_CANCELLED;
       }
-      if (emitted > 0) {
-        transportErr.message = "the stream broke off after " + std::to_string(emitted) +
-                               " chunks" +
-                               (transportErr.message.empty() ? "" : ": " + transportErr.message);
+      ErrorRecord err = o.transportError;
+      if (o.emitted > 0) {
+        err.message = "the stream broke off after " + std::to_string(o.emitted) + " chunks" +
+                      (err.message.empty() ? "" : ": " + err.message);
       }
-      throwTransport(st, transportErr);
+      throwTransport(o.transport, err);
     }
-    if (status == 401 && attempt == 0 && emitted == 0) {
+    if (o.httpStatus == 401 && attempt == 0 && o.emitted == 0) {
       log(LLMP_LOG_WARN, "Code Assist refused the access token (401); fetching a new one");
       tokens_->invalidate(token);
       continue;
     }
-    if (status != 200) {
-      throwUpstream(status, buffered);
+    if (o.httpStatus != 200) {
+      throwUpstream(o.httpStatus, o.errorBody);
     }
-    if (stream) {
-      parser.finish(onEvent);
-      if (cancelled) {
-        return LLMP_E_CANCELLED;
-      }
-      if (streamError) {
-        throw *streamError;
-      }
-      if (emitted == 0) {
-        throw Error(LLMP_E_UPSTREAM_HTTP, 502, "Code Assist ended the stream without a response");
-      }
-      return LLMP_OK;
-    }
-    code_assist::Unwrapped u = code_assist::unwrapResponse(buffered);
-    if (u.kind == code_assist::Unwrapped::Error) {
-      GoogleError ge = parseGoogleError(u.json);
-      throwUpstream(ge.code >= 400 && ge.code <= 599 ? ge.code : 500, u.json);
-    }
-    if (u.kind != code_assist::Unwrapped::Response) {
+    if (o.malformed) {
       throw Error(LLMP_E_UPSTREAM_HTTP, 502,
                   "Code Assist answered generateContent with a body that is not a JSON object");
     }
-    return emit(sink, LLMP_EVENT_CHUNK, u.json) == LLMP_OK ? LLMP_OK : LLMP_E_CANCELLED;
+    if (o.emitted == 0) {
+      throw Error(LLMP_E_UPSTREAM_HTTP, 502, "Code Assist ended the stream without a response");
+    }
+    return LLMP_OK;
   }
 }
 
@@ -313,7 +247,10 @@ std::string CloudBackend::countTokens(const llmp_generate_request& request) {
   return dumpJson(*doc);
 }
 
-std::string CloudBackend::listModels() const { return modelListJson(config_.models); }
+std::string CloudBackend::listModels() const {
+  return code_assist::modelListJson(
+      config_.models, "through Gemini Code Assist, billed to your Google Cloud project");
+}
 
 std::string CloudBackend::health() const {
   Json out = {{"type", kBackendType},

@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <llmp/cpp/code_assist.hpp>
+#include <llmp/cpp/code_assist_models.hpp>
 #include <llmp/cpp/config_reader.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/json.hpp>
@@ -34,16 +35,6 @@ void checkUrl(std::string_view instance, const std::string& url, const std::stri
 }
 
 }  // namespace
-
-const std::vector<std::string>& defaultModels() {
-  // The ids gemini-cli sends to Code Assist (shared/protocols/code-assist.md §9).
-  static const std::vector<std::string> models = {
-      "gemini-2.5-pro",         "gemini-2.5-flash",       "gemini-2.5-flash-lite",
-      "gemini-3-pro-preview",   "gemini-3-flash-preview", "gemini-3.1-pro-preview",
-      "gemini-3.1-flash-lite",
-  };
-  return models;
-}
 
 CloudConfig parseConfig(std::string_view instance, std::string_view configJson, const EnvFn& env) {
   auto envOf = [&](const char* name) { return config::envValue(env, name); };
@@ -170,7 +161,7 @@ CloudConfig parseConfig(std::string_view instance, std::string_view configJson, 
     checkUrl(instance, cfg.metadata.url, "metadata_server.url");
   }
   if (cfg.models.empty()) {
-    cfg.models = defaultModels();
+    cfg.models = code_assist::defaultModels();
   }
   if (cfg.onboardMaxPolls <= 0) {
     cfg.onboardMaxPolls = 1;

@@ -35,9 +35,6 @@ struct CloudConfig {
 // Environment lookup; returns nullptr when unset.
 using EnvFn = config::EnvFn;
 
-// The model ids listed when the config names none.
-const std::vector<std::string>& defaultModels();
-
 // Parses the instance config. Environment: GOOGLE_CLOUD_PROJECT (or GOOGLE_CLOUD_PROJECT_ID)
 // when project_id is not set, CODE_ASSIST_ENDPOINT and CODE_ASSIST_API_VERSION replace the
 // defaults (the config keys win over both). Throws llmp::Error(LLMP_E_INVALID) with a message

@@ -1,7 +1,7 @@
 #include "code_assist_caller.hpp"
 
-#include <cctype>
 #include <llmp/cpp/bytes.hpp>
+#include <llmp/cpp/code_assist_models.hpp>
 #include <llmp/cpp/google_errors.hpp>
 #include <llmp/cpp/json.hpp>
 
@@ -10,26 +10,7 @@ namespace llmp::plugins::gemini_oauth {
 namespace {
 constexpr const char* kUserAgent = "llm-proxy gemini-oauth";
 
-std::string hostPortOf(const std::string& url) {
-  size_t start = url.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
-
-std::string displayName(const std::string& id) {
-  std::string out;
-  bool upper = true;
-  for (char c : id) {
-    if (c == '-') {
-      out.push_back(' ');
-      upper = true;
-      continue;
-    }
-    out.push_back(upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
-    upper = false;
-  }
-  return out;
-}
+using code_assist::hostPortOf;
 }  // namespace
 
 void CodeAssistCaller::log(int32_t level, const std::string& message,
@@ -182,20 +163,7 @@ std::string CodeAssistCaller::normalizeCount(const std::string& body) const {
 }
 
 std::string CodeAssistCaller::modelList(const std::string& description) const {
-  Json out = Json::array();
-  for (const auto& id : config_.models) {
-    out.push_back({{"name", "models/" + id},
-                   {"baseModelId", id},
-                   {"version", "code-assist"},
-                   {"displayName", displayName(id)},
-                   {"description", displayName(id) + " " + description},
-                   {"inputTokenLimit", 1048576},
-                   {"outputTokenLimit", 65536},
-                   {"supportedGenerationMethods",
-                    {"generateContent", "streamGenerateContent", "countTokens"}},
-                   {"thinking", true}});
-  }
-  return dumpJson(out);
+  return code_assist::modelListJson(config_.models, description);
 }
 
 }  // namespace llmp::plugins::gemini_oauth

@@ -2,6 +2,8 @@
 // sit at the top level or under `extra:`; top level wins.
 #pragma once
 
+#include <llmp/cpp/config_reader.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -15,13 +17,9 @@ inline constexpr const char* kTypeFree = "gemini-oauth-free";
 inline constexpr const char* kTypeAuto = "gemini-oauth-auto";
 
 // Environment lookup; nullptr when unset.
-using EnvFn = std::function<const char*(const char*)>;
+using EnvFn = config::EnvFn;
 
-struct Timeouts {
-  uint32_t connectMs = 0;  // 0 = the host's default
-  uint32_t firstByteMs = 0;
-  uint32_t idleMs = 0;
-};
+using Timeouts = config::Timeouts;  // 0 = the host's default
 
 struct OAuthConfig {
   std::string instance;
@@ -60,9 +58,6 @@ struct OAuthConfig {
   uint16_t callbackPort = 0;
   int64_t callbackTimeoutMs = 5 * 60 * 1000;
 };
-
-// The model ids listed when the config names none (code-assist.md §9).
-const std::vector<std::string>& defaultModels();
 
 // Parses the instance config. CODE_ASSIST_ENDPOINT / CODE_ASSIST_API_VERSION replace the
 // defaults, GEMINI_OAUTH_CLIENT_ID / GEMINI_OAUTH_CLIENT_SECRET supply the client, and

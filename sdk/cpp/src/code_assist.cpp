@@ -1,7 +1,6 @@
 #include "llmp/cpp/code_assist.hpp"
 
 #include <atomic>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -9,6 +8,7 @@
 
 #include "llmp/cpp/errors.hpp"
 #include "llmp/cpp/google_errors.hpp"
+#include "llmp/cpp/model_id.hpp"
 
 namespace llmp::code_assist {
 
@@ -188,25 +188,14 @@ std::string operationUrl(std::string_view endpoint, std::string_view version,
   return trimSlashes(endpoint) + "/" + std::string(version) + "/" + std::string(operationName);
 }
 
+std::string hostPortOf(std::string_view url) {
+  size_t start = url.find("://");
+  start = start == std::string_view::npos ? 0 : start + 3;
+  return std::string(url.substr(start, url.find('/', start) - start));
+}
+
 std::string bareModel(std::string_view model) {
-  if (model.rfind("models/", 0) == 0) {
-    model.remove_prefix(7);
-  }
-  bool ok = !model.empty() && model.size() <= 200;
-  for (char c : model) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      ok = false;
-      break;
-    }
-  }
-  if (!ok) {
-    std::string shown(model.substr(0, 100));
-    throw Error(LLMP_E_INVALID, 400,
-                shown.empty() ? std::string("no model given")
-                              : "invalid model id \"" + shown +
-                                    "\" (letters, digits, '-', '_' and '.' only)");
-  }
-  return std::string(model);
+  return normalizeModelId(model, ModelIdRules{false, 200});
 }
 
 std::string wrapGenerateRequest(std::string_view ir, const Envelope& envelope) {

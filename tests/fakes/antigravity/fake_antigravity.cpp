@@ -3,13 +3,8 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/URI.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -24,19 +19,6 @@
 namespace llmp::fakes::antigravity {
 
 using Json = nlohmann::json;
-
-std::string Recorded::header(const std::string& name) const {
-  for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return v;
-    }
-  }
-  return {};
-}
 
 struct FakeAntigravity::State {
   std::mutex mutex;
@@ -55,18 +37,6 @@ struct FakeAntigravity::State {
 namespace {
 
 using State = FakeAntigravity::State;
-
-Json googleError(int status, const std::string& message) {
-  static const std::map<int, std::string> names = {
-      {400, "INVALID_ARGUMENT"}, {401, "UNAUTHENTICATED"},   {403, "PERMISSION_DENIED"},
-      {404, "NOT_FOUND"},        {429, "RESOURCE_EXHAUSTED"}, {500, "INTERNAL"},
-      {503, "UNAVAILABLE"}};
-  auto it = names.find(status);
-  return {{"error",
-           {{"code", status},
-            {"message", message},
-            {"status", it == names.end() ? "UNKNOWN" : it->second}}}};
-}
 
 const std::vector<std::pair<std::string, Json>>& modelTable() {
   static const std::vector<std::pair<std::string, Json>> models = {
@@ -96,17 +66,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
     Recorded rec;
-    rec.method = req.getMethod();
-    std::string uri = req.getURI();
-    size_t q = uri.find('?');
-    rec.path = uri.substr(0, q);
-    rec.query = q == std::string::npos ? "" : uri.substr(q + 1);
-    for (const auto& [k, v] : req) {
-      rec.headers.emplace_back(k, v);
-    }
-    std::ostringstream body;
-    Poco::StreamCopier::copyStream(req.stream(), body);
-    rec.body = body.str();
+    static_cast<RecordedRequest&>(rec) = readRequest(req);
     size_t colon = rec.path.find(':');
     rec.kind = rec.path == "/token" ? "token"
                : colon != std::string::npos ? rec.path.substr(colon + 1)
@@ -460,14 +420,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   }
 
   void token(const Recorded& rec, Poco::Net::HTTPServerResponse& resp) {
-    std::map<std::string, std::string> form;
-    try {
-      Poco::URI uri("/?" + rec.body);
-      for (auto& [k, v] : uri.getQueryParameters()) {
-        form[k] = v;
-      }
-    } catch (...) {
-    }
+    std::map<std::string, std::string> form = parseForm(rec.body);
     std::lock_guard<std::mutex> lock(s_->mutex);
     const Options& o = s_->options;
     if (form["grant_type"] != "refresh_token" || o.refreshToken.empty() ||
@@ -487,17 +440,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   std::shared_ptr<State> s_;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(std::shared_ptr<State> s) : s_(std::move(s)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(s_);
-  }
-
- private:
-  std::shared_ptr<State> s_;
-};
+using Factory = HandlerFactory<Handler, State>;
 
 // Protobuf writing for the state database records.
 std::string varint(uint64_t v) {
@@ -549,13 +492,7 @@ FakeAntigravity::FakeAntigravity(Options options) : state_(std::make_shared<Stat
 FakeAntigravity::~FakeAntigravity() { stop(); }
 
 void FakeAntigravity::start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", state_->options.port));
-  state_->options.port = socket.address().port();
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(32);
-  params->setKeepAlive(true);
-  state_->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), socket, params);
-  state_->server->start();
+  state_->server = startServer(new Factory(state_), &state_->options.port, 32);
 }
 
 void FakeAntigravity::stop() {

@@ -24,15 +24,12 @@
 #include <utility>
 #include <vector>
 
+#include "fake_http.hpp"
+
 namespace llmp::fakes::antigravity {
 
-struct Recorded {
-  std::string method;
-  std::string path;   // without the query
-  std::string query;  // raw, without '?'
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  std::string header(const std::string& name) const;
+// method, path, query, headers, body and header(name) come from RecordedRequest.
+struct Recorded : RecordedRequest {
   std::string kind;  // "generateContent", "streamGenerateContent", "token", ...
 };
 

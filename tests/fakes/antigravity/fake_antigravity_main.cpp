@@ -7,7 +7,6 @@
 //   fake-antigravity --write-state-db PATH --format unified|jetski|authstatus
 //                    --access-token T [--refresh-token R] [--expiry-seconds EPOCH]
 //       writes a state.vscdb the way the Antigravity app does, then exits.
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "fake_antigravity.hpp"
+#include "fake_http.hpp"
 
 using namespace llmp::fakes::antigravity;
 
@@ -72,16 +72,6 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   FakeAntigravity fake(options);
-  fake.start();
-  std::cout << "PORT=" << fake.port() << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
-  fake.stop();
-  return 0;
+  return llmp::fakes::serveUntilSignal(fake);
 }

@@ -3,13 +3,8 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/URI.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -23,7 +18,6 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -32,88 +26,6 @@ namespace llmp::fakes::code_assist {
 using Json = nlohmann::json;
 
 namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string b64urlDecode(std::string_view in, bool* ok) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  *ok = true;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '-') {
-      v = 62;
-    } else if (c == '_') {
-      v = 63;
-    } else {
-      *ok = false;
-      return {};
-    }
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parseForm(const std::string& body) {
-  std::map<std::string, std::string> out;
-  try {
-    Poco::URI uri("/?" + body);
-    for (auto& [k, v] : uri.getQueryParameters()) {
-      out[k] = v;
-    }
-  } catch (...) {
-  }
-  return out;
-}
-
-Json googleError(int status, const std::string& message, const std::string& retryDelay,
-                 const std::string& reason) {
-  static const std::map<int, std::string> names = {
-      {400, "INVALID_ARGUMENT"}, {401, "UNAUTHENTICATED"}, {403, "PERMISSION_DENIED"},
-      {404, "NOT_FOUND"},        {429, "RESOURCE_EXHAUSTED"}, {500, "INTERNAL"},
-      {503, "UNAVAILABLE"},      {504, "DEADLINE_EXCEEDED"}};
-  auto it = names.find(status);
-  Json err = {{"code", status},
-              {"message", message},
-              {"status", it == names.end() ? "UNKNOWN" : it->second}};
-  Json details = Json::array();
-  if (!reason.empty()) {
-    details.push_back({{"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
-                       {"reason", reason},
-                       {"domain", "cloudcode-pa.googleapis.com"}});
-  }
-  if (!retryDelay.empty()) {
-    details.push_back(
-        {{"@type", "type.googleapis.com/google.rpc.RetryInfo"}, {"retryDelay", retryDelay}});
-  }
-  if (!details.empty()) {
-    err["details"] = details;
-  }
-  return {{"error", err}};
-}
 
 std::string lastUserText(const Json& request) {
   std::string text;
@@ -143,15 +55,6 @@ std::string lastUserText(const Json& request) {
 }
 
 }  // namespace
-
-std::string Recorded::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (iequal(k, name)) {
-      return v;
-    }
-  }
-  return {};
-}
 
 struct FakeCodeAssist::State {
   mutable std::mutex mutex;
@@ -197,17 +100,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
     Recorded rec;
-    rec.method = req.getMethod();
-    std::string uri = req.getURI();
-    size_t q = uri.find('?');
-    rec.path = uri.substr(0, q);
-    rec.query = q == std::string::npos ? "" : uri.substr(q + 1);
-    for (const auto& [k, v] : req) {
-      rec.headers.emplace_back(k, v);
-    }
-    std::ostringstream body;
-    Poco::StreamCopier::copyStream(req.stream(), body);
-    rec.body = body.str();
+    static_cast<RecordedRequest&>(rec) = readRequest(req);
     rec.kind = kindOf(rec);
     if (rec.path.rfind("/__fake/", 0) == 0) {
       control(rec, resp);
@@ -306,7 +199,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
 
   bool authorized(const Recorded& rec) {
     std::string auth = rec.header("Authorization");
-    if (auth.size() <= 7 || !iequal(auth.substr(0, 7), "Bearer ")) {
+    if (auth.size() <= 7 || !iequals(auth.substr(0, 7), "Bearer ")) {
       return false;
     }
     std::string token = auth.substr(7);
@@ -658,9 +551,9 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       return "Invalid JWT: not three segments";
     }
     bool ok1, ok2, ok3;
-    std::string header = b64urlDecode(jwt.substr(0, d1), &ok1);
-    std::string claims = b64urlDecode(jwt.substr(d1 + 1, d2 - d1 - 1), &ok2);
-    std::string sig = b64urlDecode(jwt.substr(d2 + 1), &ok3);
+    std::string header = base64UrlDecode(jwt.substr(0, d1), &ok1);
+    std::string claims = base64UrlDecode(jwt.substr(d1 + 1, d2 - d1 - 1), &ok2);
+    std::string sig = base64UrlDecode(jwt.substr(d2 + 1), &ok3);
     if (!ok1 || !ok2 || !ok3) {
       return "Invalid JWT: bad base64url";
     }
@@ -757,17 +650,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   std::shared_ptr<State> s_;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(std::shared_ptr<State> s) : s_(std::move(s)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(s_);
-  }
-
- private:
-  std::shared_ptr<State> s_;
-};
+using Factory = HandlerFactory<Handler, State>;
 
 }  // namespace
 
@@ -783,18 +666,17 @@ FakeCodeAssist::FakeCodeAssist(Options options) : state_(std::make_shared<State>
 FakeCodeAssist::~FakeCodeAssist() { stop(); }
 
 void FakeCodeAssist::start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", state_->options.port));
+  uint16_t port = 0;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->options.port = socket.address().port();
+    port = state_->options.port;
     state_->stopping = false;
   }
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(64);
-  params->setMaxQueued(256);
-  params->setKeepAlive(true);
-  auto server = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), socket, params);
-  server->start();
+  auto server = startServer(new Factory(state_), &port, 64, 256);
+  {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->options.port = port;
+  }
   std::lock_guard<std::mutex> lock(g_serversMutex);
   g_servers[this] = std::move(server);
 }

@@ -24,17 +24,14 @@
 #include <utility>
 #include <vector>
 
+#include "fake_http.hpp"
+
 namespace llmp::fakes::code_assist {
 
-using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
+using HeaderPairs = llmp::fakes::HeaderPairs;
 
-struct Recorded {
-  std::string method;
-  std::string path;   // without the query
-  std::string query;  // raw, without '?'
-  HeaderPairs headers;
-  std::string body;
-  std::string header(std::string_view name) const;
+// method, path, query, headers, body and header(name) come from RecordedRequest.
+struct Recorded : RecordedRequest {
   // The Code Assist method ("generateContent", ...), "operation", "token", "metadata", or "".
   std::string kind;
 };

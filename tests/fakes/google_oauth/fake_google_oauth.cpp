@@ -1,15 +1,11 @@
 #include "fake_google_oauth.hpp"
+#include "fake_http.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/SocketAddress.h>
-#include <Poco/StreamCopier.h>
-#include <Poco/URI.h>
 
 #include <deque>
 #include <mutex>
@@ -38,29 +34,19 @@ struct FakeGoogleOAuth::State {
 
 namespace {
 
-std::map<std::string, std::string> parseForm(const std::string& text) {
-  std::map<std::string, std::string> out;
-  Poco::URI uri("/?" + text);
-  for (auto& [k, v] : uri.getQueryParameters()) {
-    out[k] = v;
-  }
-  return out;
-}
-
 class Handler : public Poco::Net::HTTPRequestHandler {
  public:
   explicit Handler(std::shared_ptr<FakeGoogleOAuth::State> s) : s_(std::move(s)) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& req,
                      Poco::Net::HTTPServerResponse& resp) override {
+    RecordedRequest raw = readRequest(req);
     Recorded rec;
-    rec.method = req.getMethod();
-    std::string uri = req.getURI();
-    size_t q = uri.find('?');
-    rec.path = uri.substr(0, q);
-    rec.query = q == std::string::npos ? "" : uri.substr(q + 1);
-    rec.authorization = req.get("Authorization", "");
-    Poco::StreamCopier::copyToString(req.stream(), rec.body);
+    rec.method = std::move(raw.method);
+    rec.path = std::move(raw.path);
+    rec.query = std::move(raw.query);
+    rec.authorization = raw.header("Authorization");
+    rec.body = std::move(raw.body);
     {
       std::lock_guard<std::mutex> lock(s_->mutex);
       if (s_->requests.size() < 1000) {
@@ -227,17 +213,7 @@ class Handler : public Poco::Net::HTTPRequestHandler {
   std::shared_ptr<FakeGoogleOAuth::State> s_;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit Factory(std::shared_ptr<FakeGoogleOAuth::State> s) : s_(std::move(s)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new Handler(s_);
-  }
-
- private:
-  std::shared_ptr<FakeGoogleOAuth::State> s_;
-};
+using Factory = HandlerFactory<Handler, FakeGoogleOAuth::State>;
 
 }  // namespace
 
@@ -248,13 +224,8 @@ FakeGoogleOAuth::FakeGoogleOAuth(Options options) : state_(std::make_shared<Stat
 FakeGoogleOAuth::~FakeGoogleOAuth() { stop(); }
 
 void FakeGoogleOAuth::start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", state_->options.port));
-  state_->port = socket.address().port();
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(16);
-  params->setKeepAlive(true);
-  state_->server = std::make_unique<Poco::Net::HTTPServer>(new Factory(state_), socket, params);
-  state_->server->start();
+  state_->port = state_->options.port;
+  state_->server = startServer(new Factory(state_), &state_->port, 16);
 }
 
 void FakeGoogleOAuth::stop() {

@@ -6,14 +6,13 @@
 // {"email"} or {"refresh_token"} (answer invalid_grant), /__fake/expires-in {"seconds"},
 // /__fake/fail-token {"status","times"}; GET /__fake/state (issued access tokens -> e-mail,
 // request counts).
-#include <pthread.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include "fake_google_oauth.hpp"
+#include "fake_http.hpp"
 
 int main(int argc, char** argv) {
   using namespace llmp::fakes::google_oauth;
@@ -35,16 +34,6 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   FakeGoogleOAuth fake(options);
-  fake.start();
-  std::cout << "PORT=" << fake.port() << std::endl;
-  int sig = 0;
-  sigwait(&signals, &sig);
-  fake.stop();
-  return 0;
+  return llmp::fakes::serveUntilSignal(fake);
 }

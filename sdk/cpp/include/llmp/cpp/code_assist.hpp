@@ -26,6 +26,9 @@ std::string methodUrl(std::string_view endpoint, std::string_view version,
 std::string operationUrl(std::string_view endpoint, std::string_view version,
                          std::string_view operationName);
 
+// The host[:port] of an endpoint URL ("https://h:1/v1" -> "h:1"), for messages and logs.
+std::string hostPortOf(std::string_view url);
+
 // The bare model id ("models/x" -> "x"). Throws llmp::Error(LLMP_E_INVALID) for an empty id or
 // one with characters other than letters, digits, '-', '_', '.'.
 std::string bareModel(std::string_view model);

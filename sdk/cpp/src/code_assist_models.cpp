@@ -1,15 +1,21 @@
-#include "models.hpp"
-
-#include <llmp/cpp/json.hpp>
+#include "llmp/cpp/code_assist_models.hpp"
 
 #include <cctype>
 
-namespace llmp::plugins::gemini_cloud {
+#include "llmp/cpp/json.hpp"
 
-namespace {
+namespace llmp::code_assist {
 
-// "gemini-2.5-flash-lite" -> "Gemini 2.5 Flash Lite".
-std::string displayName(const std::string& id) {
+const std::vector<std::string>& defaultModels() {
+  static const std::vector<std::string> models = {
+      "gemini-2.5-pro",         "gemini-2.5-flash",       "gemini-2.5-flash-lite",
+      "gemini-3-pro-preview",   "gemini-3-flash-preview", "gemini-3.1-pro-preview",
+      "gemini-3.1-flash-lite",
+  };
+  return models;
+}
+
+std::string displayName(std::string_view id) {
   std::string out;
   bool upper = true;
   for (char c : id) {
@@ -24,17 +30,16 @@ std::string displayName(const std::string& id) {
   return out;
 }
 
-}  // namespace
-
-std::string modelListJson(const std::vector<std::string>& ids) {
+std::string modelListJson(const std::vector<std::string>& ids,
+                          std::string_view descriptionSuffix) {
   Json out = Json::array();
   for (const auto& id : ids) {
+    std::string name = displayName(id);
     out.push_back({{"name", "models/" + id},
                    {"baseModelId", id},
                    {"version", "code-assist"},
-                   {"displayName", displayName(id)},
-                   {"description", displayName(id) + " through Gemini Code Assist, billed to "
-                                                     "your Google Cloud project"},
+                   {"displayName", name},
+                   {"description", name + " " + std::string(descriptionSuffix)},
                    {"inputTokenLimit", 1048576},
                    {"outputTokenLimit", 65536},
                    {"supportedGenerationMethods",
@@ -44,4 +49,4 @@ std::string modelListJson(const std::vector<std::string>& ids) {
   return dumpJson(out);
 }
 
-}  // namespace llmp::plugins::gemini_cloud
+}  // namespace llmp::code_assist
