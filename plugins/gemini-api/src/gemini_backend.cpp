@@ -95,7 +95,7 @@ HttpRequest GeminiBackend::makeRequest(const std::string& method, const std::str
   r.headers.emplace_back("x-goog-api-key", keys_.key(key));
   if (!body.empty()) {
     r.headers.emplace_back("content-type", "application/json");
-    r.body.assign(body);
+    r.bodyView = body;  // the caller's bytes outlive the fetch: no copy of the prompt
   }
   r.connectTimeoutMs = config_.timeouts.connectMs;
   r.firstByteTimeoutMs = config_.timeouts.firstByteMs;
@@ -150,7 +150,11 @@ Error GeminiBackend::transportError(llmp_status status, const ErrorRecord& detai
 
 MappedError GeminiBackend::upstreamError(int32_t status, std::string_view body) const {
   MappedError m = mapGoogleHttpError(status, body, kService, keys_.secrets());
-  if (m.code != LLMP_E_RATE_LIMITED) {
+  // A rate limit, and with several keys a rejected key (400 API_KEY_INVALID, 401, 403: a
+  // revoked key, or one whose project disabled the API), go back to withKeyRotation so that the
+  // next key can serve the request.
+  const bool keyRejected = m.code == LLMP_E_AUTH && keys_.size() > 1;
+  if (m.code != LLMP_E_RATE_LIMITED && !keyRejected) {
     throw Error(m.code, m.httpStatus, m.message, m.body, m.retryAfterMs);
   }
   return m;
@@ -160,22 +164,40 @@ void GeminiBackend::withKeyRotation(const Attempt& attempt) {
   const size_t n = keys_.size();
   const size_t start = keys_.nextStart();
   std::optional<MappedError> limited;
+  std::optional<MappedError> rejected;
   for (size_t i = 0; i < n; ++i) {
     const size_t k = (start + i) % n;
     if (keys_.restRemainingMs(k) > 0) {
       continue;
     }
-    std::optional<MappedError> rateLimited = attempt(k);
-    if (!rateLimited) {
+    std::optional<MappedError> refused = attempt(k);
+    if (!refused) {
       return;
     }
+    if (refused->code == LLMP_E_AUTH) {
+      // Not rested: the same answer comes back until the operator fixes the key, and a rest
+      // would turn "this key is wrong" into a misleading 429 once every key is rejected.
+      host_.log(LLMP_LOG_WARN, "backend '" + config_.instance + "': API key #" +
+                                   keys_.fingerprint(k).substr(0, 8) + " was rejected (HTTP " +
+                                   std::to_string(refused->httpStatus) +
+                                   "); trying the next key");
+      if (!rejected) {
+        rejected = std::move(refused);
+      }
+      continue;
+    }
     int64_t restMs =
-        rateLimited->retryAfterMs > 0 ? rateLimited->retryAfterMs : config_.defaultRestMs;
+        refused->retryAfterMs > 0 ? refused->retryAfterMs : config_.defaultRestMs;
     keys_.rest(k, restMs);
     host_.log(LLMP_LOG_WARN, "backend '" + config_.instance + "': API key #" +
                                  keys_.fingerprint(k).substr(0, 8) +
                                  " was rate limited; resting it for " + seconds(restMs));
-    limited = std::move(rateLimited);
+    limited = std::move(refused);
+  }
+  if (rejected && !limited) {
+    // Every key that could be asked was rejected: the client sees the first rejection as is.
+    throw Error(rejected->code, rejected->httpStatus, rejected->message, rejected->body,
+                rejected->retryAfterMs);
   }
   int64_t wait = keys_.shortestRestMs();
   std::string keysText = n == 1 ? std::string("its API key rests")

@@ -32,8 +32,9 @@ class GeminiBackend {
   const GeminiConfig& config() const { return config_; }
 
  private:
-  // One upstream attempt with one key: std::nullopt on success, the mapped error on a 429 (the
-  // caller then rotates to the next key); throws llmp::Error for anything else.
+  // One upstream attempt with one key: std::nullopt on success, the mapped error on a 429 or,
+  // with several keys, on a rejected key (the caller then rotates to the next key); throws
+  // llmp::Error for anything else.
   using Attempt = std::function<std::optional<MappedError>(size_t keyIndex)>;
   void withKeyRotation(const Attempt& attempt);
 

@@ -67,7 +67,7 @@ llmp_status Host::fetch(const HttpRequest& request, const OnHead& onHead, const 
   req.url = toBytes(request.url);
   req.headers = headers.data();
   req.header_count = headers.size();
-  req.body = toBytes(request.body);
+  req.body = toBytes(request.bodyView.empty() ? std::string_view(request.body) : request.bodyView);
   req.connect_timeout_ms = request.connectTimeoutMs;
   req.first_byte_timeout_ms = request.firstByteTimeoutMs;
   req.idle_timeout_ms = request.idleTimeoutMs;

@@ -412,6 +412,45 @@ TEST_F(GeminiBackendTest, ARateLimitedKeyRestsWhileTheOthersServe) {
   EXPECT_EQ(hitsFor(fake_, "k1"), 2u);
 }
 
+TEST_F(GeminiBackendTest, ARejectedKeyIsSkippedForTheNextOneInTheSameRequest) {
+  fake_.setValidKeys({"good"});  // the fake answers 400 API_KEY_INVALID for "revoked"
+  auto b = make(config({"revoked", "good"}));
+  for (int i = 0; i < 4; ++i) {
+    CallResult r = b->generate("gemini-2.5-flash", kHello, i % 2 == 1);
+    ASSERT_EQ(r.status, LLMP_OK) << r.error.message;
+    EXPECT_FALSE(r.chunks.empty());
+  }
+  EXPECT_EQ(hitsFor(fake_, "good"), 4u);
+  EXPECT_GE(hitsFor(fake_, "revoked"), 1u);
+  // A rejection is not a rate limit: the key does not rest and /healthz does not count it.
+  EXPECT_EQ(json::parse(b->health())["restingKeys"], 0);
+}
+
+TEST_F(GeminiBackendTest, WhenEveryKeyIsRejectedTheClientSeesTheRejection) {
+  fake_.setValidKeys({"nobody-has-this-key"});
+  auto b = make(config({"first-secret-key", "second-secret-key"}));
+  CallResult r = b->generate("gemini-2.5-flash", kHello, false);
+  EXPECT_EQ(r.status, LLMP_E_AUTH);
+  EXPECT_EQ(r.error.httpStatus, 400);
+  EXPECT_NE(r.error.body.find("API_KEY_INVALID"), std::string::npos);
+  EXPECT_EQ(hitsFor(fake_, "first-secret-key"), 1u);
+  EXPECT_EQ(hitsFor(fake_, "second-secret-key"), 1u);
+  expectNoKeyLeak(r, {"first-secret-key", "second-secret-key"});
+}
+
+TEST_F(GeminiBackendTest, A403ForOneKeyIsServedByTheNextKey) {
+  auto denied = ScriptedResponse::error(403, "Generative Language API has not been used in project");
+  denied.apiKey = "k1";
+  denied.times = -1;
+  fake_.push(denied);
+  auto b = make(config({"k1", "k2"}));
+  for (int i = 0; i < 2; ++i) {
+    CallResult r = b->generate("gemini-2.5-flash", kHello, false);
+    ASSERT_EQ(r.status, LLMP_OK) << r.error.message;
+  }
+  EXPECT_EQ(hitsFor(fake_, "k2"), 2u);
+}
+
 TEST_F(GeminiBackendTest, A429EventBeforeAnyChunkAlsoRotatesTheKey) {
   auto limited = ScriptedResponse::stream(
       {R"({"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED"}})"});

@@ -22,6 +22,9 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When not empty, sent instead of body without a copy (large prompts are sent as they came);
+  // the bytes must stay valid until fetch() returns.
+  std::string_view bodyView;
   uint32_t connectTimeoutMs = 0;
   uint32_t firstByteTimeoutMs = 0;
   uint32_t idleTimeoutMs = 0;
