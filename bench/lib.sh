@@ -102,6 +102,9 @@ cpu_ticks() { # utime + stime of a pid (fields 14 and 15; the name in () may hol
 status_kb() { # VmHWM / VmRSS of a pid in kB
   awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
+steal_ticks() { # steal time of one core (/proc/stat field 9): time the hypervisor ran others
+  awk -v c="cpu$1" '$1 == c { print $9 }' /proc/stat 2>/dev/null || echo 0
+}
 reset_hwm() { # restart the peak-RSS counter (Linux >= 4.0); harmless when refused
   echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true
 }
@@ -125,8 +128,10 @@ start_fake() { # start_fake <name> <args...>: the fake Gemini upstream on the lo
   "${pin_load[@]}" "$fake_bin" --port 0 --max-recorded 0 "$@" >"$tmp/$name.out" 2>"$out/$name.err" &
   fake_pid=$!
   pids+=("$fake_pid")
+  # The background job may not have created its output file yet: read failures mean "not yet"
+  # (under set -e and pipefail they would otherwise end the run).
   for i in $(seq 1 100); do
-    fake_port="$(sed -n 's/^PORT=//p' "$tmp/$name.out" | head -1)"
+    fake_port="$(sed -n 's/^PORT=//p' "$tmp/$name.out" 2>/dev/null | head -1 || true)"
     [[ -n "$fake_port" ]] && return 0
     kill -0 "$fake_pid" 2>/dev/null || die "$name did not start: $(cat "$out/$name.err")"
     sleep 0.05
@@ -163,7 +168,7 @@ EOF
   pids+=("$proxy_pid")
   for i in $(seq 1 200); do
     proxy_port="$(sed -n 's#^llm-proxy listening on http://127\.0\.0\.1:\([0-9]*\).*#\1#p' \
-      "$out/$name.out" | head -1)"
+      "$out/$name.out" 2>/dev/null | head -1 || true)"
     [[ -n "$proxy_port" ]] && return 0
     kill -0 "$proxy_pid" 2>/dev/null || die "llm-proxy did not start: $(tail -5 "$out/$name.err")"
     sleep 0.05

@@ -33,7 +33,7 @@ if [[ "$scenario" == stream ]]; then
   fake_pid=$!
   pids+=("$fake_pid")
   sleep 0.3
-  fake_port="$(sed -n 's/^PORT=//p' "$tmp/up.out")"
+  fake_port="$(sed -n 's/^PORT=//p' "$tmp/up.out" 2>/dev/null || true)"
   echo '{"contents":[{"role":"user","parts":[{"text":"Stream something."}]}]}' >"$tmp/body.json"
 else
   start_fake fake --threads 512

@@ -25,8 +25,8 @@ source "$root/bench/lib.sh"
 
 duration="${BENCH_DURATION:-10}"
 warmup="${BENCH_WARMUP:-2}"
-connections="${BENCH_CONNECTIONS:-1 64}"
-stream_counts="${BENCH_STREAMS:-1 100 1000}"
+connections="${BENCH_CONNECTIONS-1 64}"  # set but empty: no wrk rows
+stream_counts="${BENCH_STREAMS-1 100 1000}"  # set but empty: no stream rows
 events="${BENCH_EVENTS:-50}"
 event_delay_ms="${BENCH_EVENT_DELAY_MS:-20}"
 
@@ -48,7 +48,7 @@ header='scenario\tserver\tconns\treq_s\tp50_us\tp99_us\terrors\tsrv_cpu_us_req\t
 printf "%b" "$header" >"$results"
 printf "%b" "$header" >"$onecore"
 streams_tsv="$out/streams.tsv"
-printf 'server\tstreams\tdelay_ms\tcompleted\tfailed\tttfb_p50_us\tttfb_p99_us\tgap_p50_us\tgap_p99_us\tgap_max_us\tlat_p50_us\tlat_p99_us\tlat_max_us\tsrv_cpu_ms\tsrv_cpu_us_event\tsrv_rss_kb\tup_cpu_ms\tup_rss_kb\twall_s\n' >"$streams_tsv"
+printf 'server\tstreams\tdelay_ms\tcompleted\tfailed\tttfb_p50_us\tttfb_p99_us\tgap_p50_us\tgap_p99_us\tgap_max_us\tlat_p50_us\tlat_p99_us\tlat_max_us\tsrv_cpu_ms\tsrv_cpu_us_event\tsrv_rss_kb\tup_cpu_ms\tup_rss_kb\twall_s\tsrv_core_steal_pct\n' >"$streams_tsv"
 
 # ---------------------------------------------------------------- measurements
 # check_once <name> <port> <path> <lua>: one request with curl, kept as a sample; fails loudly.
@@ -111,7 +111,7 @@ load() {
 streams() {
   local server="$1" port="$2" n="$3"
   shift 3
-  local spids=("$@") s0 s1 u0 u1 line p args
+  local spids=("$@") s0 s1 u0 u1 st0 st1 w0 w1 line p args
   args=(--port "$port" --path "$stream_path" --body-file "$tmp/stream_body.json"
     --header "x-goog-api-key: bench" --streams "$n" --ramp-ms "$n" --expect-events "$events"
     --timeout-s 300)
@@ -119,24 +119,30 @@ streams() {
   for p in "${spids[@]}" "$upstream_pid"; do reset_hwm "$p"; done
   s0="$(sum_ticks "${spids[@]}")"
   u0="$(cpu_ticks "$upstream_pid")"
+  st0="$(steal_ticks "$proxy_cpu")"
+  w0="$(date +%s%N)"
   line="$("${pin_load[@]}" "$stream_bin" "${args[@]}" --raw "$out/streams.$server.n$n.tsv" \
     2>"$out/streams.$server.n$n.err")" || true
   s1="$(sum_ticks "${spids[@]}")"
   u1="$(cpu_ticks "$upstream_pid")"
+  st1="$(steal_ticks "$proxy_cpu")"
+  w1="$(date +%s%N)"
   [[ -n "$line" ]] || die "stream_bench failed: $(cat "$out/streams.$server.n$n.err")"
   awk -v line="$line" -v server="$server" -v ds="$((s1 - s0))" -v du="$((u1 - u0))" \
     -v tck="$clk_tck" -v delay="$upstream_delay" -v srss="$(sum_hwm "${spids[@]}")" \
-    -v urss="$(status_kb "$upstream_pid" VmHWM)" 'BEGIN {
+    -v urss="$(status_kb "$upstream_pid" VmHWM)" -v steal="$((st1 - st0))" \
+    -v wall_ns="$((w1 - w0))" 'BEGIN {
       n = split(line, kv, /[ =]/)
       for (i = 1; i < n; i += 2) v[kv[i]] = kv[i + 1]
       cpu_ms = ds / tck * 1000
-      printf "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.1f\t%d\t%.0f\t%d\t%s\n",
+      printf "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.0f\t%.1f\t%d\t%.0f\t%d\t%s\t%.1f\n",
         server, v["streams"], delay, v["completed"], v["failed"], v["ttfb_p50_us"],
         v["ttfb_p99_us"], v["gap_p50_us"], v["gap_p99_us"], v["gap_max_us"],
         v["event_lat_p50_us"], v["event_lat_p99_us"], v["event_lat_max_us"], cpu_ms,
-        v["events"] ? cpu_ms * 1000 / v["events"] : 0, srss, du / tck * 1000, urss, v["wall_s"]
+        v["events"] ? cpu_ms * 1000 / v["events"] : 0, srss, du / tck * 1000, urss, v["wall_s"],
+        (wall_ns > 0 ? steal / tck * 1e9 / wall_ns * 100 : 0)
     }' >>"$streams_tsv"
-  say "$(tail -1 "$streams_tsv" | awk -F'\t' '{ printf "streams %-10s n=%-5s completed %s failed %s  ttfb p50 %s us  gap p99 %s us  event latency p50 %s us p99 %s us  server %s us/event", $1, $2, $4, $5, $6, $9, $11, $12, $15 }')"
+  say "$(tail -1 "$streams_tsv" | awk -F'\t' '{ printf "streams %-10s n=%-5s completed %s failed %s  ttfb p50 %s us  gap p99 %s us  event latency p50 %s us p99 %s us  server %s us/event  steal %s%%", $1, $2, $4, $5, $6, $9, $11, $12, $15, $20 }')"
 }
 
 # ---------------------------------------------------------------- machine
@@ -223,7 +229,7 @@ for n in $stream_counts; do
   pids+=("$upstream_pid")
   upstream_port=""
   for _ in $(seq 1 100); do
-    upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" | head -1)"
+    upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" 2>/dev/null | head -1 || true)"
     [[ -n "$upstream_port" ]] && break
     sleep 0.05
   done
@@ -298,20 +304,22 @@ summary="$out/summary.md"
   echo "event. Gap: time between consecutive events of a stream. Event latency: upstream write →"
   echo "client read of each event (stamped); \"added\" = this row minus the direct row, i.e. the"
   echo "delay the server adds to every event. Server CPU and peak RSS cover the measured round."
+  echo "Steal: share of the round during which the hypervisor ran something else on the server's"
+  echo "core (/proc/stat); events that arrive then wait, so rows with steal have inflated p99s."
   echo
   awk -F'\t' '
     NR == 1 { next }
     { key = $1 SUBSEP $2; for (i = 1; i <= NF; i++) r[key, i] = $i; rows[++n] = key
       if ($1 == "direct") d[$2] = key }
     END {
-      print "| server | streams | delay ms | completed | failed | TTFB p50 µs | added TTFB p50 µs | gap p50 µs | gap p99 µs | event latency p50 µs | p99 µs | added event latency p50 / p99 µs | server CPU µs/event | server peak RSS MB | upstream CPU ms |"
-      print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+      print "| server | streams | delay ms | completed | failed | TTFB p50 µs | added TTFB p50 µs | gap p50 µs | gap p99 µs | event latency p50 µs | p99 µs | added event latency p50 / p99 µs | server CPU µs/event | server peak RSS MB | upstream CPU ms | steal on server core % |"
+      print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
       for (i = 1; i <= n; i++) { k = rows[i]; s = r[k, 2]; b = (s in d) ? d[s] : ""
-        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s |\n",
+        printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f | %s | %s |\n",
           r[k, 1], s, r[k, 3], r[k, 4], r[k, 5], r[k, 6],
           b == "" ? "-" : sprintf("%+d", r[k, 6] - r[b, 6]), r[k, 8], r[k, 9], r[k, 11], r[k, 12],
           b == "" ? "-" : sprintf("%+d / %+d", r[k, 11] - r[b, 11], r[k, 12] - r[b, 12]),
-          r[k, 15], r[k, 16] / 1024, r[k, 17] }
+          r[k, 15], r[k, 16] / 1024, r[k, 17], r[k, 20] }
     }' "$streams_tsv"
   echo
   echo "## Idle"
