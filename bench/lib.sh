@@ -161,8 +161,10 @@ backends:
 EOF
   # BENCH_PROXY_ENV: extra environment for the proxy only, e.g. an allocator experiment:
   # BENCH_PROXY_ENV="LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+  # BENCH_PROXY_WRAP: a command prefix for the proxy only, e.g. a scheduling experiment:
+  # BENCH_PROXY_WRAP="chrt -b 0" (SCHED_BATCH: no wake-up preemption)
   # shellcheck disable=SC2086
-  env ${BENCH_PROXY_ENV:-} "${pin[@]}" "$proxy_bin" --config "$out/$name.yaml" --port 0 \
+  env ${BENCH_PROXY_ENV:-} ${BENCH_PROXY_WRAP:-} "${pin[@]}" "$proxy_bin" --config "$out/$name.yaml" --port 0 \
     --plugin-dir "$plugin_dir" >"$out/$name.out" 2>"$out/$name.err" &
   proxy_pid=$!
   pids+=("$proxy_pid")
@@ -177,9 +179,13 @@ EOF
 }
 
 free_port() { # a loopback port nothing listens on (nginx needs a fixed one)
-  local p
+  # Below the kernel's ephemeral range: there wrk's and the proxies' own outgoing connections
+  # take local ports, and nginx's bind() to one of those fails with "Address already in use".
+  local p low
+  low="$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  if [[ "$low" -le 11000 ]]; then low=61000; fi
   while true; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % (low - 10000)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return

@@ -12,7 +12,8 @@
 # streams/10 is used),
 # BENCH_PROXY_CPU / BENCH_LOAD_CPU (core for the server under test / for wrk + fake: 0 / 1),
 # BENCH_NO_NGINX=1, BENCH_ONE_CORE=0 (skip the one-core latency rows), BENCH_PROXY_ENV (extra
-# environment for llm-proxy only, e.g. LD_PRELOAD of another allocator), LLMP_JOBS (build, 2).
+# environment for llm-proxy only, e.g. LD_PRELOAD of another allocator), BENCH_PROXY_WRAP (a
+# command prefix for llm-proxy only, e.g. "chrt -b 0"), LLMP_JOBS (build, 2).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -158,6 +159,7 @@ streams() {
   if [[ "$have_nginx" == 1 ]]; then echo "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"; fi
   echo "build: $build ($(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$build/CMakeCache.txt" 2>/dev/null), $(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null))"
   if [[ -n "${BENCH_PROXY_ENV:-}" ]]; then echo "llm-proxy environment: $BENCH_PROXY_ENV"; fi
+  if [[ -n "${BENCH_PROXY_WRAP:-}" ]]; then echo "llm-proxy started under: $BENCH_PROXY_WRAP"; fi
   echo "settings: ${duration}s per measurement after ${warmup}s warm-up; connections: $connections; streams: $stream_counts x $events events, max(${event_delay_ms}, streams/10) ms apart"
 } >"$out/machine.txt"
 cat "$out/machine.txt" >&2

@@ -10,7 +10,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   abigail-tools binutils
   ca-certificates curl
-  wrk nginx-light
+  wrk nginx-light strace
 )
 # Node.js and npm run the end-to-end tests with the official SDKs; keep a Node that is present.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

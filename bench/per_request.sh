@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Kernel work llm-proxy does per request: syscalls by kind (strace -c) and context switches
+# (voluntary / involuntary, summed over its threads from /proc). These counts do not depend on
+# how busy the machine is, unlike CPU time.
+#
+#   ./bench/per_request.sh [gemini|openai|anthropic] [seconds] [connections]
+#
+# Same environment knobs as bench/run.sh (BENCH_SKIP_BUILD=1, BENCH_BUILD_DIR, BENCH_PROXY_WRAP...).
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+scenario="${1:-gemini}"
+seconds="${2:-3}"
+conns="${3:-1}"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out="$root/bench/results/per-request-$stamp"
+tmp="$(mktemp -d /tmp/llmp-per-request.XXXXXX)"
+mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
+ensure_build
+command -v strace >/dev/null || die "strace is missing (apt-get install strace)"
+
+case "$scenario" in
+  gemini) path="$gemini_path" lua=gemini ;;
+  openai) path=/v1/chat/completions lua=openai ;;
+  anthropic) path=/v1/messages lua=anthropic ;;
+  *) die "unknown scenario '$scenario' (gemini, openai, anthropic)" ;;
+esac
+
+start_fake fake --threads 512
+start_proxy "per-request-$scenario" "$fake_port"
+drive() {
+  "${pin_load[@]}" wrk -t1 -c"$conns" -d"$1s" -s "$bench/lua/$lua.lua" \
+    "http://127.0.0.1:$proxy_port$path" | grep '^BENCH' || true
+}
+switches() { # voluntary and involuntary context switches of every thread of the proxy
+  cat /proc/"$proxy_pid"/task/*/status 2>/dev/null |
+    awk '/^voluntary_ctxt/ { v += $2 } /^nonvoluntary_ctxt/ { n += $2 } END { print v + 0, n + 0 }'
+}
+requests_of() { sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$1"; }
+
+drive 1 >/dev/null # warm-up: threads, pooled upstream connections
+read -r v0 n0 < <(switches)
+line="$(drive "$seconds")"
+read -r v1 n1 < <(switches)
+req="$(requests_of "$line")"
+
+# strace slows every syscall down, so the syscall counts come from a second, separate run.
+strace -f -c -p "$proxy_pid" -o "$out/strace.txt" 2>/dev/null &
+strace_pid=$!
+pids+=("$strace_pid")
+sleep 0.5
+traced="$(requests_of "$(drive "$seconds")")"
+kill -INT "$strace_pid" 2>/dev/null || true
+wait "$strace_pid" 2>/dev/null || true
+stop_pid "$proxy_pid"
+
+{
+  echo "# llm-proxy per request: $scenario, $conns connection(s), ${seconds}s"
+  awk -v r="$req" -v v=$((v1 - v0)) -v n=$((n1 - n0)) 'BEGIN {
+    printf "requests: %d\ncontext switches per request: %.2f voluntary, %.2f involuntary\n", r, v / r, n / r }'
+  echo "syscalls per request (strace -c over $traced requests):"
+  awk -v r="$traced" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      per = $4 / r; if (per >= 0.05) printf "  %-16s %6.2f\n", $NF, per; total += $4 }
+    END { printf "  %-16s %6.2f\n", "all", total / r }' "$out/strace.txt"
+} | tee "$out/summary.txt"
+say "raw strace table: $out/strace.txt"
