@@ -33,7 +33,9 @@ void ProxyServer::start(const std::string& host, uint16_t port) {
   const int maxThreads = std::max(16, context_.config->maxThreads);
   pool_ = std::make_unique<Poco::ThreadPool>("llmp-http", 8, maxThreads, 60, 256 * 1024);
 
-  auto* params = new Poco::Net::HTTPServerParams;
+  // One reference-counted owner shared by the server and the connection factory (a raw pointer
+  // handed to both would be adopted, and released, twice).
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(maxThreads);
   params->setMaxQueued(maxThreads * 4);
   params->setKeepAlive(true);
