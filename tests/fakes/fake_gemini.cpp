@@ -25,19 +25,6 @@ namespace llmp::fakes {
 
 namespace {
 
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const std::vector<std::string>& defaultModels() {
   static const std::vector<std::string> models = {
       "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-2.0-flash",
@@ -47,45 +34,6 @@ const std::vector<std::string>& defaultModels() {
 }
 
 }  // namespace
-
-// ---- RecordedRequest ----------------------------------------------------------------------
-
-std::string RecordedRequest::header(std::string_view name) const {
-  for (const auto& [k, v] : headers) {
-    if (iequal(k, name)) {
-      return v;
-    }
-  }
-  return {};
-}
-
-std::string RecordedRequest::queryParam(std::string_view name) const {
-  try {
-    Poco::URI uri("/?" + query);
-    for (const auto& [k, v] : uri.getQueryParameters()) {
-      if (k == name) {
-        return v;
-      }
-    }
-  } catch (...) {
-  }
-  return {};
-}
-
-std::string RecordedRequest::apiKey() const {
-  std::string key = header("x-goog-api-key");
-  if (key.empty()) {
-    key = queryParam("key");
-  }
-  if (key.empty()) {
-    // OAuth-style callers (gemini-cli's bearer mode, some gateways) send the key as a token.
-    std::string auth = header("authorization");
-    if (auth.size() > 7 && iequal(auth.substr(0, 7), "Bearer ")) {
-      key = auth.substr(7);
-    }
-  }
-  return key;
-}
 
 // ---- ScriptedResponse ---------------------------------------------------------------------
 

@@ -18,24 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include "fake_http.hpp"  // RecordedRequest, HeaderPairs
+
 namespace llmp::fakes {
-
-using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
-
-struct RecordedRequest {
-  std::string method;
-  std::string path;   // decoded path without the query, e.g. /v1beta/models/m:generateContent
-  std::string query;  // raw query string without '?'
-  HeaderPairs headers;
-  std::string body;
-
-  // Case-insensitive header lookup; empty when absent.
-  std::string header(std::string_view name) const;
-  // Decoded query parameter; empty when absent.
-  std::string queryParam(std::string_view name) const;
-  // The API key the request carried (x-goog-api-key header, else ?key=, else a Bearer token).
-  std::string apiKey() const;
-};
 
 // How SSE events are terminated.
 enum class Framing { Lf, CrLf, Cr };

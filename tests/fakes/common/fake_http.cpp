@@ -35,6 +35,34 @@ std::string RecordedRequest::header(std::string_view name) const {
   return {};
 }
 
+std::string RecordedRequest::queryParam(std::string_view name) const {
+  try {
+    Poco::URI uri("/?" + query);
+    for (const auto& [k, v] : uri.getQueryParameters()) {
+      if (k == name) {
+        return v;
+      }
+    }
+  } catch (...) {
+  }
+  return {};
+}
+
+std::string RecordedRequest::apiKey() const {
+  std::string key = header("x-goog-api-key");
+  if (key.empty()) {
+    key = queryParam("key");
+  }
+  if (key.empty()) {
+    // OAuth-style callers (gemini-cli's bearer mode, some gateways) send the key as a token.
+    std::string auth = header("authorization");
+    if (auth.size() > 7 && iequals(auth.substr(0, 7), "Bearer ")) {
+      key = auth.substr(7);
+    }
+  }
+  return key;
+}
+
 RecordedRequest readRequest(Poco::Net::HTTPServerRequest& req) {
   RecordedRequest rec;
   rec.method = req.getMethod();

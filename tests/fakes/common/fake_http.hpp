@@ -1,5 +1,5 @@
-// What the fake upstream servers (tests/fakes/code_assist, antigravity, google_oauth) have in
-// common: reading and recording a request, parsing forms and base64url, Google's error body,
+// What the fake upstream servers (tests/fakes: gemini, code_assist, antigravity, google_oauth)
+// have in common: reading and recording a request, parsing forms and base64url, Google's error body,
 // starting a Poco server on 127.0.0.1 and the executables' run-until-signal loop.
 #pragma once
 
@@ -27,12 +27,16 @@ bool iequals(std::string_view a, std::string_view b);
 // One request as a fake saw it.
 struct RecordedRequest {
   std::string method;
-  std::string path;   // without the query
+  std::string path;   // without the query (the Gemini fake records it URL-decoded)
   std::string query;  // raw, without '?'
   HeaderPairs headers;
   std::string body;
   // The first header of that name (any case), or "".
   std::string header(std::string_view name) const;
+  // Decoded query parameter; empty when absent.
+  std::string queryParam(std::string_view name) const;
+  // The API key the request carried (x-goog-api-key header, else ?key=, else a Bearer token).
+  std::string apiKey() const;
 };
 
 // The handler factory every fake hands its server: a new Handler(state) per request.
