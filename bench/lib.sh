@@ -10,6 +10,17 @@ model="gemini-2.5-flash"
 gemini_path="/v1beta/models/$model:generateContent"
 stream_path="/v1beta/models/$model:streamGenerateContent?alt=sse"
 
+# client_route <gemini|openai|anthropic>: sets `path` and `lua` to that client API's request path
+# and wrk script (bench/lua/<lua>.lua), all answered by the gemini backend; fails for other names.
+client_route() {
+  case "$1" in
+    gemini) path="$gemini_path" lua=gemini ;;
+    openai) path=/v1/chat/completions lua=openai ;;
+    anthropic) path=/v1/messages lua=anthropic ;;
+    *) return 1 ;;
+  esac
+}
+
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() {
   say "error: $*"

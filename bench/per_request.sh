@@ -21,12 +21,7 @@ source "$root/bench/lib.sh"
 ensure_build
 command -v strace >/dev/null || die "strace is missing (apt-get install strace)"
 
-case "$scenario" in
-  gemini) path="$gemini_path" lua=gemini ;;
-  openai) path=/v1/chat/completions lua=openai ;;
-  anthropic) path=/v1/messages lua=anthropic ;;
-  *) die "unknown scenario '$scenario' (gemini, openai, anthropic)" ;;
-esac
+client_route "$scenario" || die "unknown scenario '$scenario' (gemini, openai, anthropic)"
 
 start_fake fake --threads 512
 start_proxy "per-request-$scenario" "$fake_port"

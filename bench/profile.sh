@@ -20,13 +20,11 @@ mkdir -p "$out"
 source "$root/bench/lib.sh"
 ensure_build
 
-case "$scenario" in
-  gemini) path="$gemini_path" lua=gemini ;;
-  openai) path=/v1/chat/completions lua=openai ;;
-  anthropic) path=/v1/messages lua=anthropic ;;
-  stream) path="$stream_path" lua="" ;;
-  *) die "unknown scenario '$scenario' (gemini, openai, anthropic, stream)" ;;
-esac
+if [[ "$scenario" == stream ]]; then
+  path="$stream_path" lua=""
+else
+  client_route "$scenario" || die "unknown scenario '$scenario' (gemini, openai, anthropic, stream)"
+fi
 
 if [[ "$scenario" == stream ]]; then
   "${pin_load[@]}" "$build/bench/sse_upstream" --events 50 --delay-ms 20 >"$tmp/up.out" 2>&1 &

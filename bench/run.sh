@@ -188,10 +188,9 @@ if [[ "$have_nginx" == 1 ]]; then
     "$nginx_pid" "$nginx_worker"
   stop_pid "$nginx_pid"
 fi
-proxy_rows=("proxy-gemini $gemini_path gemini" "proxy-openai /v1/chat/completions openai"
-  "proxy-anthropic /v1/messages anthropic")
-for row in "${proxy_rows[@]}"; do
-  read -r name path lua <<<"$row"
+for api in gemini openai anthropic; do
+  client_route "$api"
+  name="proxy-$api"
   start_proxy "$name" "$fake_port"
   load "$results" "$connections" "$name" llm-proxy "$proxy_port" "$path" "$lua" "$proxy_pid"
   stop_pid "$proxy_pid"
@@ -207,8 +206,9 @@ if [[ "${BENCH_ONE_CORE:-1}" == 1 && ${#pin_load[@]} -gt 0 ]]; then
     load "$onecore" 1 nginx nginx "$nginx_port" "$gemini_path" gemini "$nginx_pid" "$nginx_worker"
     stop_pid "$nginx_pid"
   fi
-  for row in "${proxy_rows[@]}"; do
-    read -r name path lua <<<"$row"
+  for api in gemini openai anthropic; do
+    client_route "$api"
+    name="proxy-$api"
     start_proxy "$name.1core" "$fake_port" "${pin_load[@]}"
     load "$onecore" 1 "$name" llm-proxy "$proxy_port" "$path" "$lua" "$proxy_pid"
     stop_pid "$proxy_pid"
