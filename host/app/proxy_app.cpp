@@ -141,7 +141,9 @@ int ProxyApp::main(const std::vector<std::string>&) {
   }
   log::setLevel(level);
 
-  HostServices services;
+  ServicesOptions servicesOptions;
+  servicesOptions.streamIoThreads = config.streamIoThreads;
+  HostServices services(servicesOptions);
   PluginLoader loader([&services](const std::string& id) { return services.apiFor(id); });
   BackendRegistry backends;
   FrontendSet frontends;

@@ -53,6 +53,9 @@ struct Config {
   int64_t failoverTotalTimeoutMs = 120000;
   int64_t keepaliveIntervalMs = 5000;
   int maxThreads = 2048;
+  // I/O threads that relay streamed upstream bodies: 0 = one per CPU the process may use (at
+  // most 4); -1 = none, each stream is read on its request thread.
+  int streamIoThreads = 0;
   size_t maxBodyBytes = 64u << 20;
   int64_t shutdownGraceMs = 30000;
   nlohmann::json session = nlohmann::json::object();  // planning_phase, ...

@@ -1,6 +1,8 @@
 #include "server/request_handler.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/SocketImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include <istream>
@@ -104,7 +106,9 @@ struct InFlightGuard {
 void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
                                         Poco::Net::HTTPServerResponse& resp) {
   InFlightGuard guard(context_.inFlight);
-  PocoResponder responder(resp);
+  // Stream chunks go straight to the client's socket (see responder.h).
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
+  PocoResponder responder(resp, impl != nullptr ? impl->socket().impl()->sockfd() : -1);
   try {
     const std::string& uri = req.getURI();
     auto q = uri.find('?');

@@ -49,7 +49,8 @@ struct HostServices::Impl {
   explicit Impl(const ServicesOptions& o)
       : options(o),
         http(services::HttpClientOptions{o.connectTimeoutMs, o.firstByteTimeoutMs, o.idleTimeoutMs,
-                                         o.maxIdleConnectionsPerEndpoint, 55000, o.caFile}) {}
+                                         o.maxIdleConnectionsPerEndpoint, 55000, o.caFile,
+                                         o.streamIoThreads}) {}
 
   ServicesOptions options;
   services::HttpClient http;

@@ -16,6 +16,7 @@ struct ServicesOptions {
   uint32_t connectTimeoutMs = 10000, firstByteTimeoutMs = 120000, idleTimeoutMs = 120000;
   size_t maxIdleConnectionsPerEndpoint = 64;
   std::string caFile;  // empty = system store (/etc/ssl/certs/ca-certificates.crt)
+  int streamIoThreads = 0;  // I/O threads for opted-in streamed bodies: 0 = per CPU, -1 = none
 };
 
 class HostServices {

@@ -19,15 +19,16 @@
 #include <llmp/cpp/errors.hpp>
 
 #include "log/log.h"
+#include "services/body_decoder.h"
 #include "services/clock.h"
 #include "services/http_url.h"
+#include "services/stream_relay.h"
 
 namespace llmp::host::services {
 namespace {
 
 constexpr const char* kTag = "http-client";
 constexpr size_t kReadBufferSize = 32 * 1024;
-constexpr size_t kMaxLineLength = 8 * 1024;
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
 enum class Phase { Connect, Send, Head, Body };
@@ -102,145 +103,6 @@ class Scratch {
 };
 thread_local int Scratch::depth_ = 0;
 
-// Reads a response body in its framing: Content-Length, chunked, until close, or none.
-class BodyReader {
- public:
-  enum class Mode { None, Length, Chunked, UntilClose };
-
-  BodyReader(Mode mode, uint64_t length) : mode_(mode), remaining_(length) {}
-
-  // >0: bytes in buf; 0: the body is complete; -1: the peer closed before the end.
-  // Throws Failure for broken chunked framing.
-  int read(HttpConnection& c, char* buf, size_t cap, const std::string& where) {
-    switch (mode_) {
-      case Mode::None:
-        return 0;
-      case Mode::Length: {
-        if (remaining_ == 0) {
-          return 0;
-        }
-        int n = c.readSome(buf, static_cast<std::streamsize>(std::min<uint64_t>(cap, remaining_)));
-        if (n <= 0) {
-          return -1;
-        }
-        remaining_ -= static_cast<uint64_t>(n);
-        return n;
-      }
-      case Mode::UntilClose: {
-        int n = c.readSome(buf, static_cast<std::streamsize>(cap));
-        return n <= 0 ? 0 : n;
-      }
-      case Mode::Chunked:
-        return readChunked(c, buf, cap, where);
-    }
-    return 0;
-  }
-
-  // A body that ends by closing the connection leaves nothing to reuse.
-  bool leavesConnectionReusable() const { return mode_ != Mode::UntilClose; }
-
- private:
-  enum class Chunk { Size, Data, DataEnd, Done };
-
-  int readChunked(HttpConnection& c, char* buf, size_t cap, const std::string& where) {
-    for (;;) {
-      switch (state_) {
-        case Chunk::Size: {
-          if (!readLine(c, where)) {
-            return -1;
-          }
-          uint64_t size = parseChunkSize(where);
-          if (size == 0) {
-            // Trailers up to the empty line. A peer that closes here has sent the whole body.
-            while (readLine(c, where) && !line_.empty()) {
-            }
-            state_ = Chunk::Done;
-            return 0;
-          }
-          remaining_ = size;
-          state_ = Chunk::Data;
-          break;
-        }
-        case Chunk::Data: {
-          int n = c.readSome(buf, static_cast<std::streamsize>(std::min<uint64_t>(cap, remaining_)));
-          if (n <= 0) {
-            return -1;
-          }
-          remaining_ -= static_cast<uint64_t>(n);
-          if (remaining_ == 0) {
-            state_ = Chunk::DataEnd;
-          }
-          return n;
-        }
-        case Chunk::DataEnd:
-          if (!readLine(c, where)) {
-            return -1;
-          }
-          if (!line_.empty()) {
-            throw Failure{LLMP_E_UNAVAILABLE, "malformed chunked body from " + where};
-          }
-          state_ = Chunk::Size;
-          break;
-        case Chunk::Done:
-          return 0;
-      }
-    }
-  }
-
-  // One line without its CRLF into line_; false when the peer closed first.
-  bool readLine(HttpConnection& c, const std::string& where) {
-    line_.clear();
-    for (;;) {
-      int ch = c.nextByte();
-      if (ch < 0) {
-        return false;
-      }
-      if (ch == '\n') {
-        if (!line_.empty() && line_.back() == '\r') {
-          line_.pop_back();
-        }
-        return true;
-      }
-      if (line_.size() >= kMaxLineLength) {
-        throw Failure{LLMP_E_UNAVAILABLE, "malformed chunked body from " + where + " (line too long)"};
-      }
-      line_.push_back(static_cast<char>(ch));
-    }
-  }
-
-  uint64_t parseChunkSize(const std::string& where) const {
-    uint64_t size = 0;
-    size_t digits = 0;
-    for (char ch : line_) {
-      int v;
-      if (ch >= '0' && ch <= '9') {
-        v = ch - '0';
-      } else if (ch >= 'a' && ch <= 'f') {
-        v = ch - 'a' + 10;
-      } else if (ch >= 'A' && ch <= 'F') {
-        v = ch - 'A' + 10;
-      } else if (ch == ';' || ch == ' ' || ch == '\t') {
-        break;  // chunk extensions are ignored
-      } else {
-        throw Failure{LLMP_E_UNAVAILABLE, "malformed chunk size from " + where};
-      }
-      if (++digits > 15) {
-        throw Failure{LLMP_E_UNAVAILABLE, "chunk size from " + where + " is too large"};
-      }
-      size = size * 16 + static_cast<uint64_t>(v);
-    }
-    if (digits == 0) {
-      throw Failure{LLMP_E_UNAVAILABLE, "malformed chunk size from " + where};
-    }
-    return size;
-  }
-
-  Mode mode_;
-  uint64_t remaining_;
-  Chunk state_ = Chunk::Size;
-  std::string line_;
-};
-
 Poco::Timespan millis(int64_t ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms) * 1000); }
 
 }  // namespace
@@ -257,6 +119,8 @@ struct HttpClient::Exchange {
   uint32_t totalMs = 0;
   int64_t deadlineMs = 0;  // 0 = no total timeout
   bool noReuse = false;
+  bool bodyOnIoThread = false;  // LLMP_HTTP_BODY_ON_IO_THREAD
+  bool cancelled = false;       // a sink callback asked to stop
   const llmp_http_response_sink* sink = nullptr;
   Scratch* scratch = nullptr;
 
@@ -376,6 +240,7 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   ex.totalMs = r.total_timeout_ms;
   ex.deadlineMs = ex.totalMs != 0 ? monotonicMs() + ex.totalMs : 0;
   ex.noReuse = (r.flags & LLMP_HTTP_NO_REUSE) != 0;
+  ex.bodyOnIoThread = (r.flags & LLMP_HTTP_BODY_ON_IO_THREAD) != 0 && options_.relayThreads >= 0;
   ex.sink = &sink;
   Scratch scratch;
   ex.scratch = &scratch;
@@ -411,6 +276,106 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
     setError(err, out.status, 0, out.message);
     return out.status;
   }
+}
+
+StreamRelay& HttpClient::relay() {
+  std::call_once(relayOnce_, [this] {
+    relay_ = std::make_unique<StreamRelay>(static_cast<unsigned>(options_.relayThreads));
+  });
+  return *relay_;
+}
+
+// Reads the rest of the body on the calling thread, blocking.
+void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
+                          bool* peerClosed) {
+  const std::string& where = ex.url.endpoint;
+  const llmp_http_response_sink* sink = ex.sink;
+  auto onData = [&ex, sink](std::string_view piece) {
+    if (sink->on_body == nullptr || piece.empty()) {
+      return true;
+    }
+    llmp_status rc;
+    try {
+      rc = sink->on_body(sink->ctx, llmp_bytes{piece.data(), piece.size()});
+    } catch (...) {
+      rc = LLMP_E_INTERNAL;
+    }
+    ex.cancelled = rc != LLMP_OK;
+    return !ex.cancelled;
+  };
+  char* buf = ex.scratch->buffer();
+  while (!decoder.complete() && !*peerClosed) {
+    conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
+    int n = conn.readSome(buf, kReadBufferSize);
+    if (n <= 0) {
+      if (!decoder.closeEndsBody()) {
+        throw Failure{LLMP_E_UNAVAILABLE,
+                      "the connection to " + where + " closed before the full body was received"};
+      }
+      *peerClosed = true;
+      break;
+    }
+    try {
+      if (decoder.feed(buf, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
+        return;
+      }
+    } catch (const BodyFramingError& e) {
+      throw Failure{LLMP_E_UNAVAILABLE, std::string(e.what()) + " from " + where};
+    }
+  }
+}
+
+// Hands the body to an I/O thread and waits. Returns the exchange's outcome when the relay
+// finished it, or nothing when the rest of the body is this thread's to read.
+std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConnection& conn,
+                                                         BodyDecoder& decoder, bool* peerClosed) {
+  const std::string& where = ex.url.endpoint;
+  RelayedBody body;
+  body.conn = &conn;
+  body.decoder = &decoder;
+  body.sink = ex.sink;
+  body.idleMs = ex.idleMs;
+  body.deadlineMs = ex.deadlineMs;
+  body.tls = ex.url.tls;
+  RelayOutcome r = relay().relay(body);
+  if (r.deferred != nullptr) {
+    // A client could not take a write at once: its bytes go out first, from this thread, which
+    // may block on it. A client that is gone shows up at the sink's next write.
+    r.deferred->flushDeferred();
+  }
+  Outcome out;
+  switch (r.kind) {
+    case RelayOutcome::Kind::Complete:
+      *peerClosed = !decoder.complete();  // a body framed by the close
+      return std::nullopt;
+    case RelayOutcome::Kind::HandedBack:
+      if (log::enabled(log::kDebug)) {
+        log::debug(kTag, "the body from " + where +
+                             " goes on on its request thread (a client write would have blocked)");
+      }
+      return std::nullopt;
+    case RelayOutcome::Kind::Cancelled:
+      out.status = LLMP_E_CANCELLED;
+      out.message = "the response sink cancelled the request to " + where;
+      break;
+    case RelayOutcome::Kind::TimedOutIdle:
+      out.status = LLMP_E_TIMEOUT;
+      out.message = "no data from " + where + " for " + std::to_string(ex.idleMs) +
+                    " ms (idle timeout)";
+      break;
+    case RelayOutcome::Kind::TimedOutTotal:
+      out.status = LLMP_E_TIMEOUT;
+      out.message = "the request to " + where + " exceeded the total timeout of " +
+                    std::to_string(ex.totalMs) + " ms";
+      break;
+    case RelayOutcome::Kind::Failed:
+      out.status = LLMP_E_UNAVAILABLE;
+      out.message = r.message.rfind("closed before", 0) == 0
+                        ? "the connection to " + where + " " + r.message
+                        : r.message + " (" + where + ")";
+      break;
+  }
+  return out;
 }
 
 HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reused) {
@@ -473,44 +438,32 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
       }
     }
 
-    BodyReader::Mode mode = BodyReader::Mode::UntilClose;
+    BodyDecoder::Mode mode = BodyDecoder::Mode::UntilClose;
     uint64_t length = 0;
     if (ex.method == "HEAD" || status < 200 || status == 204 || status == 304) {
-      mode = BodyReader::Mode::None;
+      mode = BodyDecoder::Mode::None;
     } else if (response.getChunkedTransferEncoding()) {
-      mode = BodyReader::Mode::Chunked;
+      mode = BodyDecoder::Mode::Chunked;
     } else if (response.hasContentLength()) {
-      mode = BodyReader::Mode::Length;
+      mode = BodyDecoder::Mode::Length;
       length = static_cast<uint64_t>(std::max<Poco::Int64>(0, response.getContentLength64()));
     }
-    BodyReader reader(mode, length);
-    char* buf = ex.scratch->buffer();
-    for (;;) {
-      conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
-      int n = reader.read(conn, buf, kReadBufferSize, where);
-      if (n == 0) {
-        break;
-      }
-      if (n < 0) {
-        throw Failure{LLMP_E_UNAVAILABLE,
-                      "the connection to " + where + " closed before the full body was received"};
-      }
-      if (ex.sink->on_body != nullptr) {
-        llmp_status rc;
-        try {
-          rc = ex.sink->on_body(ex.sink->ctx, llmp_bytes{buf, static_cast<size_t>(n)});
-        } catch (...) {
-          rc = LLMP_E_INTERNAL;
-        }
-        if (rc != LLMP_OK) {
-          out.status = LLMP_E_CANCELLED;
-          out.message = "the response sink cancelled the request to " + where;
-          return out;
-        }
+    BodyDecoder decoder(mode, length);
+    bool peerClosed = false;
+    if (ex.bodyOnIoThread && !decoder.complete()) {
+      std::optional<Outcome> relayed = relayBody(ex, conn, decoder, &peerClosed);
+      if (relayed) {
+        return *relayed;
       }
     }
-    out.poolable = !ex.noReuse && response.getKeepAlive() && reader.leavesConnectionReusable() &&
-                   conn.bufferedBytes() == 0;
+    readBody(ex, conn, decoder, &peerClosed);
+    if (ex.cancelled) {
+      out.status = LLMP_E_CANCELLED;
+      out.message = "the response sink cancelled the request to " + where;
+      return out;
+    }
+    out.poolable = !ex.noReuse && !peerClosed && response.getKeepAlive() &&
+                   decoder.leavesConnectionReusable() && conn.bufferedBytes() == 0;
     return out;
   } catch (const Failure& f) {
     out.status = f.status;

@@ -2,8 +2,9 @@
 // system CA store and verification on), a keep-alive pool per scheme/host/port, and a streaming
 // body reader that hands each network read to the sink as it arrives.
 //
-// Threading: fetch() runs entirely on the calling thread (no thread per request); the pool lock
-// is held only to take or return a connection, never during I/O.
+// Threading: fetch() runs on the calling thread (no thread per request), except that the body of
+// a request flagged LLMP_HTTP_BODY_ON_IO_THREAD is read on a StreamRelay I/O thread while the
+// caller sleeps. The pool lock is held only to take or return a connection, never during I/O.
 #pragma once
 
 #include <llmp/host.h>
@@ -11,11 +12,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <Poco/Net/Context.h>
 
+#include "services/body_decoder.h"
 #include "services/connection_pool.h"
+#include "services/stream_relay.h"
 
 namespace llmp::host::services {
 
@@ -26,6 +30,10 @@ struct HttpClientOptions {
   size_t maxIdleConnectionsPerEndpoint = 64;
   int64_t maxIdleMs = 55000;  // how long an unused keep-alive connection is kept
   std::string caFile;         // empty = the system store
+  // I/O threads for bodies of requests flagged LLMP_HTTP_BODY_ON_IO_THREAD: 0 = one per CPU
+  // this process may use (at most 4), started at the first such request; -1 = none (every body
+  // is read on its request thread).
+  int relayThreads = 0;
 };
 
 class HttpClient {
@@ -50,12 +58,18 @@ class HttpClient {
   llmp_status fetchImpl(const llmp_http_request& request, const llmp_http_response_sink& sink,
                         const llmp_error_sink* err);
   Outcome run(Exchange& ex, HttpConnection& conn, bool reused);
+  void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, bool* peerClosed);
+  std::optional<Outcome> relayBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
+                                   bool* peerClosed);
+  StreamRelay& relay();
   Poco::Net::Context::Ptr tlsContext();
 
   const HttpClientOptions options_;
   ConnectionPool pool_;
   std::mutex tlsMutex_;
   Poco::Net::Context::Ptr tls_;
+  std::once_flag relayOnce_;
+  std::unique_ptr<StreamRelay> relay_;
 };
 
 }  // namespace llmp::host::services

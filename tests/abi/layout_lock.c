@@ -157,6 +157,8 @@ _Static_assert(LLMP_EVENT_CHUNK == 1 && LLMP_EVENT_KEEPALIVE == 2 && LLMP_EVENT_
                    LLMP_EVENT_ROUTED == 4,
                "event kinds are stable");
 _Static_assert(LLMP_GENERATE_STREAM == 1u && LLMP_HTTP_NO_REUSE == 1u, "flags are stable");
+/* ABI 1.1 added a flag bit and no struct member: every layout above is unchanged. */
+_Static_assert(LLMP_HTTP_BODY_ON_IO_THREAD == 2u, "flags are stable");
 _Static_assert(LLMP_LOG_TRACE == 0 && LLMP_LOG_DEBUG == 1 && LLMP_LOG_INFO == 2 &&
                    LLMP_LOG_WARN == 3 && LLMP_LOG_ERROR == 4 && LLMP_LOG_PLUGIN_MISBEHAVING == 5,
                "log levels are stable");
@@ -170,7 +172,7 @@ LOCK_AT(llmp_plugin_descriptor, abi_minor, 4);
 LOCK_AT(llmp_plugin_descriptor, struct_size, 8);
 
 /* The version this lock describes: bump it together with the assertions above. */
-_Static_assert(LLMP_ABI_MAJOR == 1 && LLMP_ABI_MINOR == 0,
+_Static_assert(LLMP_ABI_MAJOR == 1 && LLMP_ABI_MINOR == 1,
                "the ABI version moved: review this layout lock and update it");
 
 #else

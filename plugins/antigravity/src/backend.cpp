@@ -133,6 +133,9 @@ AntigravityBackend::Reply AntigravityBackend::post(const std::string& method,
     req.connectTimeoutMs = config_.timeouts.connectMs;
     req.firstByteTimeoutMs = config_.timeouts.firstByteMs;
     req.idleTimeoutMs = config_.timeouts.idleMs;
+    if (stream) {
+      req.flags |= LLMP_HTTP_BODY_ON_IO_THREAD;  // on_body only parses and emits
+    }
 
     Reply reply;
     reply.host = base;

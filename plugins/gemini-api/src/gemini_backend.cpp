@@ -291,8 +291,12 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
   // collect it and hand its elements on at the end rather than finding no events in it.
   bool jsonBody = false;
   std::string json;
+  HttpRequest request = makeRequest("POST", url, key, body);
+  // The callbacks below only parse and emit: the host may run them on an I/O thread, so a stream
+  // costs no thread wake-up per event.
+  request.flags |= LLMP_HTTP_BODY_ON_IO_THREAD;
   llmp_status st = host_.fetch(
-      makeRequest("POST", url, key, body),
+      request,
       [&](int32_t s, const llmp_header* headers, size_t count) {
         status = s;
         headSeen = true;

@@ -34,6 +34,12 @@ extern "C" {
 
 /* Flags for llmp_http_request.flags. */
 #define LLMP_HTTP_NO_REUSE 1u /* open a fresh connection and close it afterwards */
+/* ABI 1.1: the sink's on_body may run on a host I/O thread instead of the calling thread (still
+ * one call at a time, all before http_fetch returns, which still blocks). A streamed body then
+ * costs no thread wake-up per piece. Set it only when on_body touches nothing tied to the calling
+ * thread and never blocks for long (a client write through llmp_responder is fine: the host
+ * keeps it from blocking). Hosts of ABI 1.0 ignore it and call on_body on the calling thread. */
+#define LLMP_HTTP_BODY_ON_IO_THREAD 2u
 
 /* An outgoing request. All members BORROWED for the duration of http_fetch.
  * Timeouts are in milliseconds; 0 means the host default (connect 10 s, first byte 120 s,
@@ -52,7 +58,8 @@ typedef struct llmp_http_request {
   uint32_t flags;                 /* LLMP_HTTP_* */
 } llmp_http_request;
 
-/* Receives a response as it arrives, on the thread that called http_fetch.
+/* Receives a response as it arrives, on the thread that called http_fetch (on_body: see
+ * LLMP_HTTP_BODY_ON_IO_THREAD).
  * on_head is called once, before any body byte. on_body receives the (de-chunked) body in pieces
  * as the network delivers them, never buffered to the end. Either callback may return a non-OK
  * status to cancel: the host closes the connection (it is not reused) and http_fetch returns

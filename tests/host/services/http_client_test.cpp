@@ -22,10 +22,30 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-class HttpFetchTest : public ::testing::Test {
+// The SDK's Host, with extra request flags on every fetch: each test below runs once with the
+// body read on the calling thread and once with it relayed by a host I/O thread.
+class FlaggedHost {
+ public:
+  FlaggedHost(const llmp_host_api* api, uint32_t flags) : host_(api), flags_(flags) {}
+  llmp_status fetch(llmp::HttpRequest req, const llmp::Host::OnHead& onHead,
+                    const llmp::Host::OnBody& onBody, llmp::ErrorRecord* err) const {
+    req.flags |= flags_;
+    return host_.fetch(req, onHead, onBody, err);
+  }
+  llmp_status fetch(llmp::HttpRequest req, llmp::HttpResponse* resp, llmp::ErrorRecord* err) const {
+    req.flags |= flags_;
+    return host_.fetch(req, resp, err);
+  }
+
+ private:
+  llmp::Host host_;
+  uint32_t flags_;
+};
+
+class HttpFetchTest : public ::testing::TestWithParam<uint32_t> {
  protected:
   HostServices services_;
-  llmp::Host host_{services_.apiFor("test")};
+  FlaggedHost host_{services_.apiFor("test"), GetParam()};
 
   llmp_status get(const std::string& url, llmp::HttpResponse* resp, llmp::ErrorRecord* err,
                   uint32_t flags = 0) {
@@ -36,7 +56,7 @@ class HttpFetchTest : public ::testing::Test {
   }
 };
 
-TEST_F(HttpFetchTest, GetAndPostCarryHeadersAndBody) {
+TEST_P(HttpFetchTest, GetAndPostCarryHeadersAndBody) {
   PocoServer server([](HTTPServerRequest& req, HTTPServerResponse& resp) {
     std::string body;
     Poco::StreamCopier::copyToString(req.stream(), body);
@@ -72,7 +92,7 @@ TEST_F(HttpFetchTest, GetAndPostCarryHeadersAndBody) {
   EXPECT_EQ(posted.header("X-Echo-Content-Type"), "application/json");
 }
 
-TEST_F(HttpFetchTest, ChunkedPiecesReachTheSinkBeforeTheServerSendsTheNext) {
+TEST_P(HttpFetchTest, ChunkedPiecesReachTheSinkBeforeTheServerSendsTheNext) {
   Latch firstSeen;
   std::atomic<bool> secondSent{false};
   PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
@@ -119,7 +139,7 @@ TEST_F(HttpFetchTest, ChunkedPiecesReachTheSinkBeforeTheServerSendsTheNext) {
   EXPECT_EQ(all, "firstsecond");
 }
 
-TEST_F(HttpFetchTest, ContentLengthBodyArrivesWhole) {
+TEST_P(HttpFetchTest, ContentLengthBodyArrivesWhole) {
   std::string big(200000, 'x');
   for (size_t i = 0; i < big.size(); i += 7) {
     big[i] = static_cast<char>('a' + i % 26);
@@ -135,7 +155,7 @@ TEST_F(HttpFetchTest, ContentLengthBodyArrivesWhole) {
   EXPECT_EQ(got.body, big);
 }
 
-TEST_F(HttpFetchTest, SequentialRequestsReuseOneConnection) {
+TEST_P(HttpFetchTest, SequentialRequestsReuseOneConnection) {
   PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
   for (int i = 0; i < 5; ++i) {
     llmp::HttpResponse got;
@@ -146,7 +166,7 @@ TEST_F(HttpFetchTest, SequentialRequestsReuseOneConnection) {
   EXPECT_EQ(server.connectionsSeen(), 1u);
 }
 
-TEST_F(HttpFetchTest, NoReuseFlagOpensAFreshConnectionEachTime) {
+TEST_P(HttpFetchTest, NoReuseFlagOpensAFreshConnectionEachTime) {
   PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
   for (int i = 0; i < 3; ++i) {
     llmp::HttpResponse got;
@@ -156,7 +176,7 @@ TEST_F(HttpFetchTest, NoReuseFlagOpensAFreshConnectionEachTime) {
   EXPECT_EQ(server.connectionsSeen(), 3u);
 }
 
-TEST_F(HttpFetchTest, ConnectRefusedIsUnavailableAndHidesTheQuery) {
+TEST_P(HttpFetchTest, ConnectRefusedIsUnavailableAndHidesTheQuery) {
   uint16_t port;
   {
     Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", 0));
@@ -171,14 +191,14 @@ TEST_F(HttpFetchTest, ConnectRefusedIsUnavailableAndHidesTheQuery) {
   EXPECT_EQ(err.message.find("SECRET-KEY"), std::string::npos) << err.message;
 }
 
-TEST_F(HttpFetchTest, UnknownHostIsUnavailable) {
+TEST_P(HttpFetchTest, UnknownHostIsUnavailable) {
   llmp::HttpResponse got;
   llmp::ErrorRecord err;
   EXPECT_EQ(get("http://no-such-host.invalid/x", &got, &err), LLMP_E_UNAVAILABLE);
   EXPECT_NE(err.message.find("no-such-host.invalid:80"), std::string::npos) << err.message;
 }
 
-TEST_F(HttpFetchTest, SilentServerHitsTheFirstByteTimeout) {
+TEST_P(HttpFetchTest, SilentServerHitsTheFirstByteTimeout) {
   Latch release;
   PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
     release.wait();
@@ -197,7 +217,7 @@ TEST_F(HttpFetchTest, SilentServerHitsTheFirstByteTimeout) {
   release.open();
 }
 
-TEST_F(HttpFetchTest, StalledBodyHitsTheIdleTimeout) {
+TEST_P(HttpFetchTest, StalledBodyHitsTheIdleTimeout) {
   Latch release;
   PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
     resp.setChunkedTransferEncoding(true);
@@ -217,7 +237,7 @@ TEST_F(HttpFetchTest, StalledBodyHitsTheIdleTimeout) {
   release.open();
 }
 
-TEST_F(HttpFetchTest, TotalTimeoutEndsASlowStream) {
+TEST_P(HttpFetchTest, TotalTimeoutEndsASlowStream) {
   Latch release;
   PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
     resp.setChunkedTransferEncoding(true);
@@ -239,7 +259,7 @@ TEST_F(HttpFetchTest, TotalTimeoutEndsASlowStream) {
   release.open();
 }
 
-TEST_F(HttpFetchTest, CancelFromOnBodyThenTheNextRequestWorks) {
+TEST_P(HttpFetchTest, CancelFromOnBodyThenTheNextRequestWorks) {
   std::string body(100000, 'b');
   PocoServer server([&](HTTPServerRequest&, HTTPServerResponse& resp) {
     resp.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -265,7 +285,7 @@ TEST_F(HttpFetchTest, CancelFromOnBodyThenTheNextRequestWorks) {
   EXPECT_EQ(got.body, body);
 }
 
-TEST_F(HttpFetchTest, CancelFromOnHeadIsCancelled) {
+TEST_P(HttpFetchTest, CancelFromOnHeadIsCancelled) {
   PocoServer server([](HTTPServerRequest&, HTTPServerResponse& resp) { resp.sendBuffer("ok", 2); });
   llmp::HttpRequest req;
   req.url = server.url("/h");
@@ -282,7 +302,7 @@ TEST_F(HttpFetchTest, CancelFromOnHeadIsCancelled) {
   EXPECT_FALSE(bodySeen);
 }
 
-TEST_F(HttpFetchTest, ServerClosingMidBodyIsUnavailable) {
+TEST_P(HttpFetchTest, ServerClosingMidBodyIsUnavailable) {
   RawServer server([](Poco::Net::StreamSocket& s, int) {
     RawServer::readRequestHead(s);
     RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
@@ -294,7 +314,7 @@ TEST_F(HttpFetchTest, ServerClosingMidBodyIsUnavailable) {
   EXPECT_NE(err.message.find("closed before the full body"), std::string::npos) << err.message;
 }
 
-TEST_F(HttpFetchTest, ServerClosingMidChunkedBodyIsUnavailable) {
+TEST_P(HttpFetchTest, ServerClosingMidChunkedBodyIsUnavailable) {
   RawServer server([](Poco::Net::StreamSocket& s, int) {
     RawServer::readRequestHead(s);
     RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
@@ -305,7 +325,7 @@ TEST_F(HttpFetchTest, ServerClosingMidChunkedBodyIsUnavailable) {
   EXPECT_EQ(got.body, "hello");
 }
 
-TEST_F(HttpFetchTest, BodyEndedByCloseIsComplete) {
+TEST_P(HttpFetchTest, BodyEndedByCloseIsComplete) {
   RawServer server([](Poco::Net::StreamSocket& s, int) {
     RawServer::readRequestHead(s);
     RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end");
@@ -316,7 +336,7 @@ TEST_F(HttpFetchTest, BodyEndedByCloseIsComplete) {
   EXPECT_EQ(got.body, "until the end");
 }
 
-TEST_F(HttpFetchTest, ReusedConnectionClosedByTheServerIsRetriedOnce) {
+TEST_P(HttpFetchTest, ReusedConnectionClosedByTheServerIsRetriedOnce) {
   RawServer server([](Poco::Net::StreamSocket& s, int index) {
     if (!RawServer::readRequestHead(s)) {
       return;
@@ -338,7 +358,7 @@ TEST_F(HttpFetchTest, ReusedConnectionClosedByTheServerIsRetriedOnce) {
   EXPECT_EQ(server.connections(), 2);
 }
 
-TEST_F(HttpFetchTest, MalformedRequestsAreInvalid) {
+TEST_P(HttpFetchTest, MalformedRequestsAreInvalid) {
   llmp::HttpResponse got;
   llmp::ErrorRecord err;
   EXPECT_EQ(get("ftp://example.com/", &got, &err), LLMP_E_INVALID);
@@ -357,7 +377,7 @@ TEST_F(HttpFetchTest, MalformedRequestsAreInvalid) {
   EXPECT_EQ(host_.fetch(req, &got, &err), LLMP_E_INVALID);
 }
 
-TEST_F(HttpFetchTest, HttpsToAPlainServerFailsCleanly) {
+TEST_P(HttpFetchTest, HttpsToAPlainServerFailsCleanly) {
   RawServer server([](Poco::Net::StreamSocket& s, int) {
     char hello[512];
     s.receiveBytes(hello, sizeof hello);  // the ClientHello
@@ -372,7 +392,7 @@ TEST_F(HttpFetchTest, HttpsToAPlainServerFailsCleanly) {
       << err.message;
 }
 
-TEST_F(HttpFetchTest, TlsHandshakeThatNeverFinishesIsAConnectTimeout) {
+TEST_P(HttpFetchTest, TlsHandshakeThatNeverFinishesIsAConnectTimeout) {
   Latch release;
   RawServer server([&](Poco::Net::StreamSocket&, int) { release.wait(); });
   llmp::HttpRequest req;
@@ -389,7 +409,7 @@ TEST_F(HttpFetchTest, TlsHandshakeThatNeverFinishesIsAConnectTimeout) {
   release.open();
 }
 
-TEST_F(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
+TEST_P(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
   PocoServer server([](HTTPServerRequest& req, HTTPServerResponse& resp) {
     std::string answer = req.getURI();
     resp.sendBuffer(answer.data(), answer.size());
@@ -414,6 +434,12 @@ TEST_F(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
   EXPECT_EQ(ok.load(), 200);
   EXPECT_LE(server.connectionsSeen(), 8u);
 }
+
+INSTANTIATE_TEST_SUITE_P(BodyThread, HttpFetchTest,
+                         ::testing::Values(0u, uint32_t{LLMP_HTTP_BODY_ON_IO_THREAD}),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return info.param == 0 ? "RequestThread" : "IoThread";
+                         });
 
 }  // namespace
 }  // namespace llmp::host::services::testing

@@ -3,6 +3,10 @@
 // name, the handshake must be refused.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -73,8 +77,19 @@ bool makeSelfSigned(const std::string& certPath, const std::string& keyPath) {
 
 class Hello : public Poco::Net::HTTPRequestHandler {
  public:
-  void handleRequest(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& resp) override {
-    resp.sendBuffer("secure hello", 12);
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp) override {
+    if (req.getURI() != "/stream") {
+      resp.sendBuffer("secure hello", 12);
+      return;
+    }
+    // Pieces of growing size, some larger than one TLS record (16 KiB), each flushed on its own.
+    resp.setChunkedTransferEncoding(true);
+    std::ostream& out = resp.send();
+    for (int i = 0; i < 12; ++i) {
+      out << std::string(static_cast<size_t>(1) << (i + 4), static_cast<char>('a' + i));
+      out.flush();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
 };
 
@@ -153,6 +168,28 @@ TEST_F(TlsTest, CertificateForAnotherNameIsRefused) {
   // Same server, trusted issuer, but the certificate names "localhost", not 127.0.0.1.
   EXPECT_EQ(fetch(services, "127.0.0.1", &resp, &err), LLMP_E_UNAVAILABLE);
   EXPECT_EQ(resp.status, 0);
+}
+
+TEST_F(TlsTest, StreamRelayedByAnIoThreadArrivesWholeAndInOrder) {
+  ServicesOptions options;
+  options.caFile = cert_;
+  HostServices services(options);
+  llmp::Host h(services.apiFor("tls-test"));
+  llmp::HttpRequest req;
+  req.url = "https://localhost:" + std::to_string(port_) + "/stream";
+  req.flags = LLMP_HTTP_BODY_ON_IO_THREAD;
+  std::string expected;
+  for (int i = 0; i < 12; ++i) {
+    expected += std::string(static_cast<size_t>(1) << (i + 4), static_cast<char>('a' + i));
+  }
+  for (int round = 0; round < 2; ++round) {  // the second one reuses the TLS connection
+    llmp::HttpResponse resp;
+    llmp::ErrorRecord err;
+    ASSERT_EQ(h.fetch(req, &resp, &err), LLMP_OK) << err.message;
+    EXPECT_EQ(resp.status, 200);
+    EXPECT_EQ(resp.body.size(), expected.size());
+    EXPECT_TRUE(resp.body == expected) << "relayed TLS body differs";
+  }
 }
 
 }  // namespace
