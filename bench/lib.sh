@@ -169,7 +169,9 @@ backends:
     api_key: bench
   mock:
     type: mock
+${BENCH_PROXY_CONFIG:-}
 EOF
+  # BENCH_PROXY_CONFIG: extra top-level YAML lines, e.g. "stream_io_threads: -1".
   # BENCH_PROXY_ENV: extra environment for the proxy only, e.g. an allocator experiment:
   # BENCH_PROXY_ENV="LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
   # BENCH_PROXY_WRAP: a command prefix for the proxy only, e.g. a scheduling experiment:
