@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Kernel work llm-proxy does per request: syscalls by kind (strace -c) and context switches
-# (voluntary / involuntary, summed over its threads from /proc). These counts do not depend on
-# how busy the machine is, unlike CPU time.
+# Work llm-proxy does per request: syscalls by kind (strace -c), context switches (voluntary /
+# involuntary, summed over its threads from /proc) and heap allocations (bench/alloc_count.c,
+# preloaded). These counts do not depend on how busy the machine is, unlike CPU time.
 #
 #   ./bench/per_request.sh [gemini|openai|anthropic] [seconds] [connections]
 #
@@ -23,6 +23,11 @@ command -v strace >/dev/null || die "strace is missing (apt-get install strace)"
 
 client_route "$scenario" || die "unknown scenario '$scenario' (gemini, openai, anthropic)"
 
+# Heap allocations are counted by an LD_PRELOAD shim (bench/alloc_count.c) in the same run.
+shim="$build/bench/libllmp_alloc_count.so"
+[[ -f "$shim" ]] || die "$shim is missing (build the llmp_alloc_count target)"
+counts="$tmp/allocations"
+BENCH_PROXY_ENV="${BENCH_PROXY_ENV:-} LD_PRELOAD=$shim LLMP_ALLOC_COUNT_FILE=$counts"
 start_fake fake --threads 512
 start_proxy "per-request-$scenario" "$fake_port"
 drive() {
@@ -35,9 +40,21 @@ switches() { # voluntary and involuntary context switches of every thread of the
 }
 requests_of() { sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$1"; }
 
+allocations() { # "<allocations> <bytes>" so far, from the shim
+  rm -f "$counts"
+  kill -USR2 "$proxy_pid"
+  for _ in $(seq 1 100); do
+    [[ -s "$counts" ]] && break
+    sleep 0.02
+  done
+  cat "$counts"
+}
+
 drive 1 >/dev/null # warm-up: threads, pooled upstream connections
 read -r v0 n0 < <(switches)
+read -r a0 b0 < <(allocations)
 line="$(drive "$seconds")"
+read -r a1 b1 < <(allocations)
 read -r v1 n1 < <(switches)
 req="$(requests_of "$line")"
 
@@ -55,6 +72,8 @@ stop_pid "$proxy_pid"
   echo "# llm-proxy per request: $scenario, $conns connection(s), ${seconds}s"
   awk -v r="$req" -v v=$((v1 - v0)) -v n=$((n1 - n0)) 'BEGIN {
     printf "requests: %d\ncontext switches per request: %.2f voluntary, %.2f involuntary\n", r, v / r, n / r }'
+  awk -v r="$req" -v a=$((a1 - a0)) -v b=$((b1 - b0)) 'BEGIN {
+    printf "heap allocations per request: %.1f (%.0f bytes)\n", a / r, b / r }'
   echo "syscalls per request (strace -c over $traced requests):"
   awk -v r="$traced" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
       per = $4 / r; if (per >= 0.05) printf "  %-16s %6.2f\n", $NF, per; total += $4 }

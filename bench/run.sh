@@ -9,7 +9,8 @@
 # Knobs (environment): BENCH_BUILD_DIR (default <repo>/build-bench), BENCH_SKIP_BUILD=1,
 # BENCH_DURATION (s per measurement, 10), BENCH_WARMUP (s, 2), BENCH_CONNECTIONS ("1 64"),
 # BENCH_STREAMS ("1 100 1000"), BENCH_EVENTS (50), BENCH_EVENT_DELAY_MS (20; at least
-# streams/10 is used),
+# streams/10 is used), BENCH_STREAM_CLIENTS ("gemini openai anthropic": the client APIs of the
+# llm-proxy stream rows), BENCH_PROXY_CONFIG (extra YAML lines for the proxy's config),
 # BENCH_PROXY_CPU / BENCH_LOAD_CPU (core for the server under test / for wrk + fake: 0 / 1),
 # BENCH_NO_NGINX=1, BENCH_ONE_CORE=0 (skip the one-core latency rows), BENCH_PROXY_ENV (extra
 # environment for llm-proxy only, e.g. LD_PRELOAD of another allocator), BENCH_PROXY_WRAP (a
@@ -113,9 +114,9 @@ streams() {
   local server="$1" port="$2" n="$3"
   shift 3
   local spids=("$@") s0 s1 u0 u1 st0 st1 w0 w1 line p args
-  args=(--port "$port" --path "$stream_path" --body-file "$tmp/stream_body.json"
-    --header "x-goog-api-key: bench" --streams "$n" --ramp-ms "$n" --expect-events "$events"
-    --timeout-s 300)
+  args=(--port "$port" --path "$s_path" --body-file "$s_body" --streams "$n" --ramp-ms "$n"
+    --expect-events "$events" --timeout-s 300)
+  for p in "${s_headers[@]}"; do args+=(--header "$p"); done
   "${pin_load[@]}" "$stream_bin" "${args[@]}" >/dev/null 2>&1 || true
   for p in "${spids[@]}" "$upstream_pid"; do reset_hwm "$p"; done
   s0="$(sum_ticks "${spids[@]}")"
@@ -143,7 +144,7 @@ streams() {
         v["events"] ? cpu_ms * 1000 / v["events"] : 0, srss, du / tck * 1000, urss, v["wall_s"],
         (wall_ns > 0 ? steal / tck * 1e9 / wall_ns * 100 : 0)
     }' >>"$streams_tsv"
-  say "$(tail -1 "$streams_tsv" | awk -F'\t' '{ printf "streams %-10s n=%-5s completed %s failed %s  ttfb p50 %s us  gap p99 %s us  event latency p50 %s us p99 %s us  server %s us/event  steal %s%%", $1, $2, $4, $5, $6, $9, $11, $12, $15, $20 }')"
+  say "$(tail -1 "$streams_tsv" | awk -F'\t' '{ printf "streams %-19s n=%-5s completed %s failed %s  ttfb p50 %s us  gap p99 %s us  event latency p50 %s us p99 %s us  server %s us/event  steal %s%%", $1, $2, $4, $5, $6, $9, $11, $12, $15, $20 }')"
 }
 
 # ---------------------------------------------------------------- machine
@@ -222,6 +223,23 @@ stop_pid "$fake_pid"
 # max(BENCH_EVENT_DELAY_MS, streams / 10) ms apart: 20 ms for 1 and 100 streams, 100 ms for 1000
 # (10,000 events/s in all).
 echo '{"contents":[{"role":"user","parts":[{"text":"Stream something."}]}]}' >"$tmp/stream_body.json"
+echo '{"model":"gemini-2.5-flash","stream":true,"messages":[{"role":"user","content":"Stream something."}]}' \
+  >"$tmp/stream_body.openai.json"
+echo '{"model":"gemini-2.5-flash","max_tokens":1024,"stream":true,"messages":[{"role":"user","content":"Stream something."}]}' \
+  >"$tmp/stream_body.anthropic.json"
+# stream_client <gemini|openai|anthropic>: the request stream_bench sends (s_path, s_body,
+# s_headers). The upstream answers Gemini SSE every time; the proxy translates for the others.
+stream_client() {
+  case "$1" in
+    gemini) s_path="$stream_path" s_body="$tmp/stream_body.json" s_headers=("x-goog-api-key: bench") ;;
+    openai) s_path=/v1/chat/completions s_body="$tmp/stream_body.openai.json"
+      s_headers=("authorization: Bearer bench") ;;
+    anthropic) s_path=/v1/messages s_body="$tmp/stream_body.anthropic.json"
+      s_headers=("x-api-key: bench" "anthropic-version: 2023-06-01") ;;
+    *) die "unknown stream client '$1' (gemini, openai, anthropic)" ;;
+  esac
+}
+stream_clients="${BENCH_STREAM_CLIENTS-gemini openai anthropic}"
 upstream_pid=""
 for n in $stream_counts; do
   upstream_delay=$((n / 10 > event_delay_ms ? n / 10 : event_delay_ms))
@@ -237,15 +255,22 @@ for n in $stream_counts; do
   done
   [[ -n "$upstream_port" ]] || die "sse_upstream did not start: $(cat "$out/sse_upstream.err")"
   say "stream upstream on port $upstream_port: $events events, $upstream_delay ms apart"
+  stream_client gemini
   streams direct "$upstream_port" "$n" "$upstream_pid"
   if [[ "$have_nginx" == 1 ]]; then
     start_nginx "$upstream_port"
     streams nginx "$nginx_port" "$n" "$nginx_pid" "$nginx_worker"
     stop_pid "$nginx_pid"
   fi
-  start_proxy "proxy-streams-$n" "$upstream_port"
-  streams llm-proxy "$proxy_port" "$n" "$proxy_pid"
-  stop_pid "$proxy_pid"
+  for client in $stream_clients; do
+    # A fresh proxy per client, so each row's CPU and peak RSS are its own.
+    start_proxy "proxy-streams-$client-$n" "$upstream_port"
+    stream_client "$client"
+    label=llm-proxy
+    [[ "$client" == gemini ]] || label="llm-proxy-$client"
+    streams "$label" "$proxy_port" "$n" "$proxy_pid"
+    stop_pid "$proxy_pid"
+  done
   stop_pid "$upstream_pid"
 done
 
@@ -300,7 +325,7 @@ summary="$out/summary.md"
     table_load "$onecore"
   fi
   echo
-  echo "## Streams (stream_bench → bench/sse_upstream, Gemini streamGenerateContent?alt=sse, $events events per stream)"
+  echo "## Streams (stream_bench → bench/sse_upstream, Gemini streamGenerateContent?alt=sse upstream, $events events per stream; llm-proxy-openai / -anthropic: the same stream translated for an OpenAI / Anthropic client)"
   echo
   echo "Requests start spread over <streams> ms after a warm-up round. TTFB: request sent → first"
   echo "event. Gap: time between consecutive events of a stream. Event latency: upstream write →"

@@ -164,7 +164,7 @@ llmp_status PocoResponder::writeChunk(llmp_bytes data) {
       sent = static_cast<size_t>(n);
     }
     if (sent < total) {
-      // Keep the rest in order (sendFramed moved iov past what went out).
+      // Keep what did not go out, after whatever was kept before.
       std::string frame;
       frame.reserve(total);
       frame.append(size, static_cast<size_t>(sizeLen)).append(data.ptr, data.len).append(kCrLf, 2);

@@ -4,7 +4,8 @@
 // Stream writes never block an I/O thread: called from a relayed body callback
 // (services::RelayWrites::current()), a write the socket cannot take at once is kept and the
 // relay hands the stream back to its request thread, which flushes it. On a request thread a
-// write waits for the client, at most kClientSendTimeoutMs.
+// write waits for the client, at most kClientSendTimeoutMs. The head (send, begin) goes out through
+// Poco, blocking, onto the connection's still empty send buffer.
 #pragma once
 
 #include <ostream>

@@ -2,7 +2,6 @@
 
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
-#include <Poco/Net/SSLException.h>
 #include <Poco/Timespan.h>
 
 #include <type_traits>
@@ -38,20 +37,6 @@ class ConnectionImpl final : public Session, public HttpConnection {
 
   int readSome(char* buffer, std::streamsize length) override {
     return this->read(buffer, length);  // HTTPSClientSession::read maps an unclean TLS close to 0
-  }
-
-  int nextByte() override {
-    try {
-      if (this->buffered() == 0) {
-        this->refill();
-        if (this->buffered() == 0) {
-          return -1;
-        }
-      }
-      return static_cast<unsigned char>(this->get());
-    } catch (const Poco::Net::SSLConnectionUnexpectedlyClosedException&) {
-      return -1;
-    }
   }
 
   int bufferedBytes() override { return this->buffered(); }

@@ -21,10 +21,10 @@ class HttpConnection {
   // Connects now (TCP connect with the session's connection timeout, then the TLS handshake).
   virtual void open() = 0;
   // Bytes already buffered by the session first, else at most one socket read.
-  // 0 when the peer closed the connection.
+  // 0 when the peer closed the connection; on a non-blocking socket, a negative value when
+  // nothing is there yet (Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE: TLS must write
+  // first).
   virtual int readSome(char* buffer, std::streamsize length) = 0;
-  // The next byte (0..255), or -1 when the peer closed the connection.
-  virtual int nextByte() = 0;
   // Bytes received but not consumed yet.
   virtual int bufferedBytes() = 0;
 

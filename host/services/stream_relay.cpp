@@ -67,7 +67,14 @@ struct StreamRelay::Loop {
     epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (epoll_ < 0 || wake_ < 0) {
-      throw std::system_error(errno, std::generic_category(), "cannot create the stream relay loop");
+      const int error = errno;
+      if (epoll_ >= 0) {
+        ::close(epoll_);
+      }
+      if (wake_ >= 0) {
+        ::close(wake_);
+      }
+      throw std::system_error(error, std::generic_category(), "cannot create the stream relay loop");
     }
     epoll_event ev{};
     ev.events = EPOLLIN;

@@ -29,7 +29,10 @@ class Reply {
   bool begun() const { return begun_; }
 
   llmp_status sendJson(int32_t status, const Json& body, std::string_view retryAfter = {}) {
-    std::string text = dumpJson(body);
+    return sendJsonText(status, dumpJson(body), retryAfter);
+  }
+
+  llmp_status sendJsonText(int32_t status, std::string_view text, std::string_view retryAfter = {}) {
     llmp_header headers[2] = {header("content-type", kJsonType), header("retry-after", retryAfter)};
     return responder_.send(responder_.ctx, status, headers, retryAfter.empty() ? 1 : 2,
                            toBytes(text));
@@ -168,7 +171,7 @@ llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& r
     if (result.error) {
       return reply.sendError(*result.error);
     }
-    return reply.sendJson(200, result.body);
+    return reply.sendJsonText(200, result.body);
   }
 
   StreamRenderer renderer(meta, options, services);

@@ -1,5 +1,6 @@
 #include "response.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace llmp::plugins::frontend_openai {
@@ -55,19 +56,47 @@ std::string mapFinishReason(const std::string& reason, bool hasToolCalls) {
   return hasToolCalls ? "tool_calls" : "stop";
 }
 
+namespace {
+
+struct UsageCounts {
+  int64_t prompt = 0, completion = 0, total = 0, cached = 0, reasoning = 0;
+};
+
+UsageCounts usageCounts(const Json& meta) {
+  UsageCounts u;
+  u.prompt = count(meta, "promptTokenCount") + count(meta, "toolUsePromptTokenCount");
+  u.reasoning = count(meta, "thoughtsTokenCount");
+  u.completion = count(meta, "candidatesTokenCount") + u.reasoning;
+  u.total = std::max(count(meta, "totalTokenCount"), u.prompt + u.completion);
+  u.cached = count(meta, "cachedContentTokenCount");
+  return u;
+}
+
+}  // namespace
+
 Json usageJson(const Json& meta) {
-  int64_t prompt = count(meta, "promptTokenCount") + count(meta, "toolUsePromptTokenCount");
-  int64_t thoughts = count(meta, "thoughtsTokenCount");
-  int64_t completion = count(meta, "candidatesTokenCount") + thoughts;
-  int64_t total = count(meta, "totalTokenCount");
-  if (total < prompt + completion) {
-    total = prompt + completion;
-  }
-  return Json{{"prompt_tokens", prompt},
-              {"completion_tokens", completion},
-              {"total_tokens", total},
-              {"prompt_tokens_details", {{"cached_tokens", count(meta, "cachedContentTokenCount")}}},
-              {"completion_tokens_details", {{"reasoning_tokens", thoughts}}}};
+  const UsageCounts u = usageCounts(meta);
+  return Json{{"prompt_tokens", u.prompt},
+              {"completion_tokens", u.completion},
+              {"total_tokens", u.total},
+              {"prompt_tokens_details", {{"cached_tokens", u.cached}}},
+              {"completion_tokens_details", {{"reasoning_tokens", u.reasoning}}}};
+}
+
+void writeUsage(JsonWriter& out, const Json& meta) {
+  const UsageCounts u = usageCounts(meta);
+  // Keys in nlohmann::json's (sorted) order, so both forms serialize alike.
+  out.beginObject()
+      .key("completion_tokens").number(u.completion)
+      .key("completion_tokens_details").beginObject()
+      .key("reasoning_tokens").number(u.reasoning)
+      .endObject()
+      .key("prompt_tokens").number(u.prompt)
+      .key("prompt_tokens_details").beginObject()
+      .key("cached_tokens").number(u.cached)
+      .endObject()
+      .key("total_tokens").number(u.total)
+      .endObject();
 }
 
 Json logprobsJson(const Json& candidate) {
@@ -144,23 +173,32 @@ ApiError emptyResponseError(const std::string& reason) {
 CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                                   const ResponseOptions& options, Services& services) {
   CompletionResult result;
-  Json choices = Json::array();
   const Json& candidates = memberOr(chunk, "candidates", emptyJsonArray());
   std::string blockReason;
   if (chunk.is_object() && chunk.contains("promptFeedback") &&
       chunk["promptFeedback"].is_object()) {
     blockReason = chunk["promptFeedback"].value("blockReason", std::string());
   }
+  if (candidates.empty() && blockReason.empty()) {
+    result.error = emptyResponseError("");
+    result.error->message = "The model returned no candidates.";
+    return result;
+  }
+  // Written straight to text, keys in nlohmann::json's sorted order (the wire form is unchanged
+  // from the DOM this replaced, which cost a heap node per value and key).
+  JsonWriter out;
+  out.beginObject().key("choices").beginArray();
   if (candidates.empty()) {
-    if (blockReason.empty()) {
-      result.error = emptyResponseError("");
-      result.error->message = "The model returned no candidates.";
-      return result;
-    }
-    choices.push_back(Json{{"index", 0},
-                           {"message", {{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}},
-                           {"logprobs", nullptr},
-                           {"finish_reason", "content_filter"}});
+    out.beginObject()
+        .key("finish_reason").string("content_filter")
+        .key("index").number(0)
+        .key("logprobs").null()
+        .key("message").beginObject()
+        .key("content").string("")
+        .key("refusal").null()
+        .key("role").string("assistant")
+        .endObject()
+        .endObject();
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
     const Json& candidate = candidates[i];
@@ -175,53 +213,66 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
     std::string text;
     std::string reasoning;
     bool hasText = false;
-    Json toolCalls = Json::array();
+    Json toolCalls;  // null until the first call: an empty array would cost an allocation
     const Json& parts =
         memberOr(memberOr(candidate, "content", emptyJsonObject()), "parts", emptyJsonArray());
     for (const Json& part : parts) {
       if (!part.is_object()) {
         continue;
       }
-      if (part.contains("functionCall") && part["functionCall"].is_object()) {
+      if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
         toolCalls.push_back(toolCallFromPart(part, services));
-      } else if (part.contains("text") && part["text"].is_string()) {
+      } else if (auto t = part.find("text"); t != part.end() && t->is_string()) {
+        const std::string& piece = t->get_ref<const std::string&>();
         if (part.value("thought", false)) {
-          reasoning += part["text"].get<std::string>();
+          reasoning += piece;
         } else {
-          text += part["text"].get<std::string>();
-          hasText = hasText || !part["text"].get<std::string>().empty();
+          text += piece;
+          hasText = hasText || !piece.empty();
         }
       }
     }
-    std::string finish = mapFinishReason(reason, !toolCalls.empty());
-    if (!hasText && toolCalls.empty() && finish == "stop") {
+    const bool hasToolCalls = !toolCalls.is_null();
+    std::string finish = mapFinishReason(reason, hasToolCalls);
+    if (!hasText && !hasToolCalls && finish == "stop") {
       result.error = emptyResponseError(reason);
       return result;
-    }
-    Json message = {{"role", "assistant"},
-                    {"content", hasText || toolCalls.empty() ? Json(text) : Json(nullptr)},
-                    {"refusal", nullptr}};
-    if (!reasoning.empty()) {
-      message["reasoning_content"] = reasoning;
-    }
-    if (!toolCalls.empty()) {
-      message["tool_calls"] = std::move(toolCalls);
     }
     int64_t index = candidate.contains("index") && candidate["index"].is_number_integer()
                         ? candidate["index"].get<int64_t>()
                         : static_cast<int64_t>(i);
-    choices.push_back(Json{{"index", index},
-                           {"message", std::move(message)},
-                           {"logprobs", options.logprobs ? logprobsJson(candidate) : Json(nullptr)},
-                           {"finish_reason", finish}});
+    out.beginObject().key("finish_reason").string(finish).key("index").number(index);
+    out.key("logprobs");
+    if (options.logprobs) {
+      out.value(logprobsJson(candidate));
+    } else {
+      out.null();
+    }
+    out.key("message").beginObject().key("content");
+    if (hasText || !hasToolCalls) {
+      out.string(text);
+    } else {
+      out.null();
+    }
+    if (!reasoning.empty()) {
+      out.key("reasoning_content").string(reasoning);
+    }
+    out.key("refusal").null().key("role").string("assistant");
+    if (hasToolCalls) {
+      out.key("tool_calls").value(toolCalls);
+    }
+    out.endObject().endObject();
   }
-  result.body = Json{{"id", meta.id},
-                     {"object", "chat.completion"},
-                     {"created", meta.created},
-                     {"model", meta.model},
-                     {"choices", std::move(choices)},
-                     {"usage", usageJson(memberOr(chunk, "usageMetadata", emptyJsonObject()))},
-                     {"system_fingerprint", nullptr}};
+  out.endArray()
+      .key("created").number(meta.created)
+      .key("id").string(meta.id)
+      .key("model").string(meta.model)
+      .key("object").string("chat.completion")
+      .key("system_fingerprint").null()
+      .key("usage");
+  writeUsage(out, memberOr(chunk, "usageMetadata", emptyJsonObject()));
+  out.endObject();
+  result.body = out.take();
   return result;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/json_writer.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -34,8 +35,9 @@ bool isMalformedFinish(const std::string& geminiReason);
 std::string mapFinishReason(const std::string& geminiReason, bool hasToolCalls);
 bool isContentFilterFinish(const std::string& geminiReason);
 
-// usage from usageMetadata (zeros when absent).
+// usage from usageMetadata (zeros when absent), as a DOM or written out.
 Json usageJson(const Json& usageMetadata);
+void writeUsage(JsonWriter& out, const Json& usageMetadata);
 // choices[].logprobs from a candidate's logprobsResult; null when absent.
 Json logprobsJson(const Json& candidate);
 
@@ -50,7 +52,7 @@ ApiError emptyResponseError(const std::string& geminiReason);
 // Non-streaming: the whole chat.completion, or the error to answer instead.
 struct CompletionResult {
   std::optional<ApiError> error;
-  Json body;
+  std::string body;  // the chat.completion as JSON text (written directly, no DOM)
 };
 CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                                   const ResponseOptions& options, Services& services);

@@ -112,7 +112,9 @@ TEST(Golden, ResponseRows) {
       actual["status"] = result.error->httpStatus;
       check(golden, path, "expected_error", actual);
     } else {
-      check(golden, path, "expected", result.body);
+      check(golden, path, "expected", Json::parse(result.body));
+      // Written without a DOM, yet byte for byte what dumping the DOM gives (sorted keys).
+      EXPECT_EQ(result.body, dumpJson(Json::parse(result.body))) << path;
     }
     checkKv(golden, services, path);
   }

@@ -1,0 +1,45 @@
+// A JSON text writer for fixed-shape output (API responses, stream events): appends straight
+// into one string, where building an nlohmann DOM and dumping it costs a heap node per value and
+// per object key. Output is byte-for-byte what llmp::dumpJson would write for the same values
+// (compact, UTF-8 kept, invalid UTF-8 replaced by U+FFFD), so the two can be mixed; keys are
+// written in the order the caller gives them (nlohmann::json sorts them: write them sorted to
+// match its output).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "json.hpp"
+
+namespace llmp {
+
+class JsonWriter {
+ public:
+  JsonWriter& beginObject();
+  JsonWriter& endObject();
+  JsonWriter& beginArray();
+  JsonWriter& endArray();
+  // The next member's name; its value follows with one of the value calls.
+  JsonWriter& key(std::string_view name);
+
+  JsonWriter& string(std::string_view text);
+  JsonWriter& number(int64_t n);
+  JsonWriter& boolean(bool b);
+  JsonWriter& null();
+  // Any DOM value, serialized as llmp::dumpJson would.
+  JsonWriter& value(const Json& j);
+
+  const std::string& text() const { return out_; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void separate();  // a comma before every element after a container's first
+
+  std::string out_;
+  uint64_t nonEmpty_ = 0;  // bit d: the container at depth d already has an element
+  unsigned depth_ = 0;     // up to 64 levels
+  bool afterKey_ = false;
+};
+
+}  // namespace llmp
