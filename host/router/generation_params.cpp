@@ -147,11 +147,11 @@ int reasoningEffortBudget(const std::string& effort) {
   return -2;
 }
 
-std::string applyGenerationParams(std::string_view ir, const ParamList& overrides,
-                                  const json* defaults) {
+std::optional<std::string> applyGenerationParams(std::string_view ir, const ParamList& overrides,
+                                                 const json* defaults) {
   bool hasDefaults = defaults != nullptr && defaults->is_object() && !defaults->empty();
   if (overrides.empty() && !hasDefaults) {
-    return std::string(ir);
+    return std::nullopt;
   }
   json doc = json::parse(ir.begin(), ir.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {

@@ -6,6 +6,7 @@
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 #include <llmp/cpp/host.hpp>
+#include <llmp/cpp/json_writer.hpp>
 #include <llmp/cpp/sinks.hpp>
 
 #include "log/log.h"
@@ -226,7 +227,7 @@ bool Router::waitWithKeepalives(int64_t ms, bool streaming, const llmp_event_sin
 llmp_status Router::runHop(BackendInstance& backend, const RouteHop& hop,
                            const llmp_generate_request& request, const llmp_event_sink* sink,
                            bool* emittedOutput, HopError* error) {
-  std::string ir;
+  std::optional<std::string> ir;  // only when the hop changes parameters
   try {
     ir = applyGenerationParams(view(request.ir), hop.params, defaultsFor(hop));
   } catch (const SelectorError& e) {
@@ -235,8 +236,12 @@ llmp_status Router::runHop(BackendInstance& backend, const RouteHop& hop,
   }
   llmp_generate_request req = request;
   req.model = toBytes(hop.model);
-  req.ir = toBytes(ir);
-  HopSink hopSink(sink, json{{"backend", backend.name}, {"model", hop.model}}.dump());
+  if (ir) {
+    req.ir = toBytes(*ir);
+  }
+  JsonWriter routed;
+  routed.beginObject().key("backend").string(backend.name).key("model").string(hop.model).endObject();
+  HopSink hopSink(sink, routed.take());
   backend.inFlight.fetch_add(1);
   llmp_status status = LLMP_E_INTERNAL;
   try {

@@ -12,26 +12,26 @@ using nlohmann::json;
 
 TEST(GenerationParams, NothingToApplyKeepsTheBytes) {
   std::string ir = R"({"contents":[],"unknownField":{"a":1}})";
-  EXPECT_EQ(applyGenerationParams(ir, {}, nullptr), ir);
+  EXPECT_FALSE(applyGenerationParams(ir, {}, nullptr).has_value()) << "no copy of the prompt";
 }
 
 TEST(GenerationParams, UriBeatsBodyBeatsDefaults) {
   std::string ir = R"({"contents":[],"generationConfig":{"temperature":0.5,"topK":3}})";
   json defaults = {{"temperature", 1.5}, {"top_p", 0.9}, {"top_k", 40}};
-  json out = json::parse(applyGenerationParams(ir, {{"temperature", "0.2"}}, &defaults));
+  json out = json::parse(*applyGenerationParams(ir, {{"temperature", "0.2"}}, &defaults));
   EXPECT_DOUBLE_EQ(out["generationConfig"]["temperature"].get<double>(), 0.2);  // URI
   EXPECT_EQ(out["generationConfig"]["topK"], 3);                                  // body
   EXPECT_DOUBLE_EQ(out["generationConfig"]["topP"].get<double>(), 0.9);           // default
 }
 
 TEST(GenerationParams, ReasoningEffortBecomesThinkingBudget) {
-  json out = json::parse(applyGenerationParams(R"({"contents":[]})", {{"reasoning_effort", "high"}}, nullptr));
+  json out = json::parse(*applyGenerationParams(R"({"contents":[]})", {{"reasoning_effort", "high"}}, nullptr));
   EXPECT_EQ(out["generationConfig"]["thinkingConfig"]["thinkingBudget"], 24576);
   EXPECT_EQ(out["generationConfig"]["thinkingConfig"]["includeThoughts"], true);
 }
 
 TEST(GenerationParams, AllKnownParamsMapToGeminiNames) {
-  json out = json::parse(applyGenerationParams(
+  json out = json::parse(*applyGenerationParams(
       R"({"contents":[]})",
       {{"top_p", "0.3"}, {"max_tokens", "100"}, {"stop", "END"}, {"n", "2"}, {"seed", "7"},
        {"presence_penalty", "0.5"}, {"frequency_penalty", "-0.5"}, {"thinking_budget", "512"},
