@@ -240,7 +240,8 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   ex.totalMs = r.total_timeout_ms;
   ex.deadlineMs = ex.totalMs != 0 ? monotonicMs() + ex.totalMs : 0;
   ex.noReuse = (r.flags & LLMP_HTTP_NO_REUSE) != 0;
-  ex.bodyOnIoThread = (r.flags & LLMP_HTTP_BODY_ON_IO_THREAD) != 0 && options_.relayThreads >= 0;
+  ex.bodyOnIoThread = (r.flags & LLMP_HTTP_BODY_ON_IO_THREAD) != 0 && options_.relayThreads >= 0 &&
+                      !StreamRelay::onRelayThread();
   ex.sink = &sink;
   Scratch scratch;
   ex.scratch = &scratch;

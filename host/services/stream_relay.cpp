@@ -26,6 +26,7 @@ constexpr int kMaxEvents = 64;
 constexpr int64_t kSweepMs = 50;
 
 thread_local RelayWrites* tCurrentWrites = nullptr;
+thread_local bool tRelayThread = false;
 
 // Marks the current thread as running a relayed callback for the scope's life.
 class WritesScope {
@@ -49,6 +50,8 @@ unsigned defaultThreadCount() {
 }  // namespace
 
 RelayWrites* RelayWrites::current() { return tCurrentWrites; }
+
+bool StreamRelay::onRelayThread() { return tRelayThread; }
 
 struct StreamRelay::Stream {
   RelayedBody* body = nullptr;
@@ -119,6 +122,7 @@ struct StreamRelay::Loop {
   }
 
   void run() {
+    tRelayThread = true;
     epoll_event events[kMaxEvents];
     int64_t nextSweep = monotonicMs() + kSweepMs;
     for (;;) {

@@ -72,6 +72,10 @@ class StreamRelay {
   StreamRelay(const StreamRelay&) = delete;
   StreamRelay& operator=(const StreamRelay&) = delete;
 
+  // True on a relay thread (inside a relayed callback): a fetch made from there must read its own
+  // body, since waiting for a relay thread could be waiting for itself.
+  static bool onRelayThread();
+
   // Blocks until the body ended, failed, timed out, was cancelled by the sink, or is handed back
   // to the caller (a client write would have blocked, or TLS needs to write while reading).
   // The connection's socket is non-blocking meanwhile and blocking again on return.

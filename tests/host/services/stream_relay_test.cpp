@@ -144,6 +144,35 @@ TEST(StreamRelayTest, DeferredClientWriteHandsTheRestOfTheBodyBackToTheCallingTh
   EXPECT_EQ(RelayWrites::current(), nullptr);
 }
 
+TEST(StreamRelayTest, AFetchMadeFromARelayedCallbackReadsItsOwnBody) {
+  PocoServer server(streamer(3, 5));
+  ServicesOptions one;
+  one.streamIoThreads = 1;  // a relay thread waiting on itself would hang here
+  HostServices services(one);
+  llmp::Host host(services.apiFor("test"));
+  std::string inner;
+  Seen seen;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(fetchStream(host, server.url("/outer"), LLMP_HTTP_BODY_ON_IO_THREAD, &seen, &err,
+                        [&](std::string_view) {
+                          if (!inner.empty()) {
+                            return;
+                          }
+                          Seen nested;
+                          llmp::ErrorRecord nestedErr;
+                          if (fetchStream(host, server.url("/inner"), LLMP_HTTP_BODY_ON_IO_THREAD,
+                                          &nested, &nestedErr) == LLMP_OK) {
+                            inner = nested.body;
+                          } else {
+                            inner = "failed: " + nestedErr.message;
+                          }
+                        }),
+            LLMP_OK)
+      << err.message;
+  EXPECT_EQ(seen.body, expectedBody(3));
+  EXPECT_EQ(inner, expectedBody(3));
+}
+
 TEST(StreamRelayTest, ManyConcurrentStreamsAllCompleteInOrder) {
   constexpr int kStreams = 15;  // the test server has 16 threads, each held by a kept-alive connection
   constexpr int kPieces = 30;
