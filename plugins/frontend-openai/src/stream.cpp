@@ -7,35 +7,57 @@ namespace llmp::plugins::frontend_openai {
 StreamRenderer::StreamRenderer(ResponseMeta meta, ResponseOptions options, Services& services)
     : meta_(std::move(meta)), options_(options), services_(services) {}
 
-std::string StreamRenderer::event(const Json& choices, const Json* usage) {
-  Json chunk = {{"id", meta_.id},
-                {"object", "chat.completion.chunk"},
-                {"created", meta_.created},
-                {"model", meta_.model},
-                {"choices", choices}};
+void StreamRenderer::finishEvent(JsonWriter& w, const Json* usage) {
+  w.key("created").number(meta_.created)
+      .key("id").string(meta_.id)
+      .key("model").string(meta_.model)
+      .key("object").string("chat.completion.chunk");
   if (usage != nullptr) {
-    chunk["usage"] = *usage;
+    w.key("usage").value(*usage);
   } else if (options_.includeUsage) {
-    chunk["usage"] = nullptr;
+    w.key("usage").null();
   }
+  w.endObject().raw("\n\n");
   emittedAny_ = true;
-  return "data: " + dumpJson(chunk) + "\n\n";
 }
 
-std::string StreamRenderer::choiceEvent(int64_t index, Json delta, const Json& finish,
-                                        const Json& logprobs) {
-  Json choice = {{"index", index},
-                 {"delta", std::move(delta)},
-                 {"logprobs", logprobs},
-                 {"finish_reason", finish}};
-  return event(Json::array({std::move(choice)}));
+void StreamRenderer::appendChoiceEvent(std::string& out, int64_t index, const DeltaWriter& delta,
+                                       const char* finish, const Json& logprobs) {
+  JsonWriter w(std::move(out));
+  w.raw("data: ").beginObject().key("choices").beginArray().beginObject();
+  w.key("delta").beginObject();
+  delta(w);
+  w.endObject().key("finish_reason");
+  if (finish != nullptr) {
+    w.string(finish);
+  } else {
+    w.null();
+  }
+  w.key("index").number(index).key("logprobs");
+  if (logprobs.is_null()) {
+    w.null();
+  } else {
+    w.value(logprobs);
+  }
+  w.endObject().endArray();
+  finishEvent(w, nullptr);
+  out = w.take();
+}
+
+void StreamRenderer::appendUsageEvent(std::string& out, const Json& usage) {
+  JsonWriter w(std::move(out));
+  w.raw("data: ").beginObject().key("choices").beginArray().endArray();
+  finishEvent(w, &usage);
+  out = w.take();
 }
 
 StreamRenderer::Choice& StreamRenderer::startChoice(int64_t index, std::string& out) {
   Choice& choice = choices_[index];
   if (!choice.started) {
     choice.started = true;
-    out += choiceEvent(index, Json{{"role", "assistant"}, {"content", ""}}, nullptr, nullptr);
+    appendChoiceEvent(
+        out, index, [](JsonWriter& w) { w.key("content").string("").key("role").string("assistant"); },
+        nullptr, nullptr);
   }
   return choice;
 }
@@ -59,7 +81,7 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
     Choice& choice = startChoice(0, out.sse);
     choice.finished = true;
     blocked_ = true;
-    out.sse += choiceEvent(0, Json::object(), "content_filter", nullptr);
+    appendChoiceEvent(out.sse, 0, [](JsonWriter&) {}, "content_filter", nullptr);
     return out;
   }
   for (size_t i = 0; i < candidates.size(); ++i) {
@@ -87,24 +109,26 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
       if (!part.is_object()) {
         continue;
       }
-      Json delta;
-      if (part.contains("functionCall") && part["functionCall"].is_object()) {
+      if (auto fc = part.find("functionCall"); fc != part.end() && fc->is_object()) {
         Json call = toolCallFromPart(part, services_);
         call["index"] = choice.toolCalls++;
-        delta = Json{{"tool_calls", Json::array({std::move(call)})}};
+        appendChoiceEvent(
+            out.sse, index,
+            [&call](JsonWriter& w) { w.key("tool_calls").beginArray().value(call).endArray(); },
+            nullptr, logprobs);
         choice.hasOutput = true;
-      } else if (part.contains("text") && part["text"].is_string() &&
-                 !part["text"].get<std::string>().empty()) {
-        if (part.value("thought", false)) {
-          delta = Json{{"reasoning_content", part["text"]}};
-        } else {
-          delta = Json{{"content", part["text"]}};
-          choice.hasOutput = true;
-        }
+      } else if (auto t = part.find("text");
+                 t != part.end() && t->is_string() && !t->get_ref<const std::string&>().empty()) {
+        const std::string& text = t->get_ref<const std::string&>();
+        const bool thought = part.value("thought", false);
+        appendChoiceEvent(
+            out.sse, index,
+            [&](JsonWriter& w) { w.key(thought ? "reasoning_content" : "content").string(text); },
+            nullptr, logprobs);
+        choice.hasOutput = choice.hasOutput || !thought;
       } else {
         continue;
       }
-      out.sse += choiceEvent(index, std::move(delta), nullptr, logprobs);
       logprobs = nullptr;  // a chunk's logprobs go with its first delta only
     }
     if (!reason.empty()) {
@@ -115,7 +139,7 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
         return out;
       }
       choice.finished = true;
-      out.sse += choiceEvent(index, Json::object(), finish, nullptr);
+      appendChoiceEvent(out.sse, index, [](JsonWriter&) {}, finish.c_str(), nullptr);
     }
   }
   return out;
@@ -142,12 +166,11 @@ StreamRenderer::Output StreamRenderer::finish() {
       return out;
     }
     choice.finished = true;
-    out.sse += choiceEvent(index, Json::object(), choice.toolCalls > 0 ? "tool_calls" : "stop",
-                           nullptr);
+    appendChoiceEvent(out.sse, index, [](JsonWriter&) {},
+                      choice.toolCalls > 0 ? "tool_calls" : "stop", nullptr);
   }
   if (options_.includeUsage) {
-    Json usage = usageJson(usage_);
-    out.sse += event(Json::array(), &usage);
+    appendUsageEvent(out.sse, usageJson(usage_));
   }
   out.sse += "data: [DONE]\n\n";
   return out;

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/json_writer.hpp>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -48,8 +50,16 @@ class StreamRenderer {
     int toolCalls = 0;
   };
 
-  std::string event(const Json& choicesOrNull, const Json* usage = nullptr);
-  std::string choiceEvent(int64_t index, Json delta, const Json& finish, const Json& logprobs);
+  // Writes the members of a choice's delta object.
+  using DeltaWriter = std::function<void(JsonWriter&)>;
+
+  // Each appends one "data: {...}\n\n" event to out, written without a DOM (byte-identical to
+  // dumping one: keys in nlohmann::json's sorted order). finish: nullptr writes null.
+  void appendChoiceEvent(std::string& out, int64_t index, const DeltaWriter& delta,
+                         const char* finish, const Json& logprobs);
+  void appendUsageEvent(std::string& out, const Json& usage);
+  // The members after "choices", and the end of the event.
+  void finishEvent(JsonWriter& w, const Json* usage);
   Choice& startChoice(int64_t index, std::string& out);
 
   ResponseMeta meta_;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "json.hpp"
 
@@ -16,6 +17,10 @@ namespace llmp {
 
 class JsonWriter {
  public:
+  JsonWriter() = default;
+  // Appends to `start` (e.g. earlier output, or a "data: " prefix) instead of an empty string.
+  explicit JsonWriter(std::string start) : out_(std::move(start)) {}
+
   JsonWriter& beginObject();
   JsonWriter& endObject();
   JsonWriter& beginArray();
@@ -29,6 +34,11 @@ class JsonWriter {
   JsonWriter& null();
   // Any DOM value, serialized as llmp::dumpJson would.
   JsonWriter& value(const Json& j);
+  // Text appended as it is, outside any JSON value (framing such as SSE's "\n\n").
+  JsonWriter& raw(std::string_view text) {
+    out_.append(text);
+    return *this;
+  }
 
   const std::string& text() const { return out_; }
   std::string take() { return std::move(out_); }
