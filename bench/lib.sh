@@ -87,10 +87,10 @@ ensure_build() {
     }
     plugin_targets=$(sed -n 's/.*llmp_add_plugin(\([A-Za-z0-9_]*\).*/\1/p' \
       "$root"/plugins/*/CMakeLists.txt | sort -u)
-    say "building llm-proxy, fake-gemini-upstream, stream_bench, sse_upstream and every plugin in $build"
+    say "building llm-proxy, fake-gemini-upstream, stream_bench, sse_upstream, the allocation counter and every plugin in $build"
     # shellcheck disable=SC2086
     cmake --build "$build" -j "${LLMP_JOBS:-2}" --target llm-proxy fake-gemini-upstream \
-      stream_bench sse_upstream $plugin_targets >"$tmp/build.log" 2>&1 ||
+      stream_bench sse_upstream llmp_alloc_count $plugin_targets >"$tmp/build.log" 2>&1 ||
       {
         tail -30 "$tmp/build.log" >&2
         die "build failed"
