@@ -150,6 +150,22 @@ start_fake() { # start_fake <name> <args...>: the fake Gemini upstream on the lo
   die "$name did not print its port"
 }
 
+upstream_pid=""
+upstream_port=""
+start_sse_upstream() { # start_sse_upstream <events> <delay ms>: bench/sse_upstream on the load core
+  "${pin_load[@]}" "$build/bench/sse_upstream" --events "$1" --delay-ms "$2" \
+    >"$tmp/sse_upstream.out" 2>"$out/sse_upstream.err" &
+  upstream_pid=$!
+  pids+=("$upstream_pid")
+  upstream_port=""
+  for _ in $(seq 1 100); do
+    upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" 2>/dev/null | head -1 || true)"
+    [[ -n "$upstream_port" ]] && return 0
+    sleep 0.05
+  done
+  die "sse_upstream did not start: $(cat "$out/sse_upstream.err")"
+}
+
 proxy_pid=""
 proxy_port=""
 start_proxy() { # start_proxy <name> <upstream port> [pin...]: llm-proxy, gemini backend -> fake

@@ -21,16 +21,7 @@ mkdir -p "$out"
 source "$root/bench/lib.sh"
 ensure_build
 
-"${pin_load[@]}" "$build/bench/sse_upstream" --events "$events" --delay-ms 20 \
-  >"$tmp/sse_upstream.out" 2>"$out/sse_upstream.err" &
-pids+=("$!")
-upstream_port=""
-for _ in $(seq 1 100); do
-  upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" 2>/dev/null | head -1 || true)"
-  [[ -n "$upstream_port" ]] && break
-  sleep 0.05
-done
-[[ -n "$upstream_port" ]] || die "sse_upstream did not start: $(cat "$out/sse_upstream.err")"
+start_sse_upstream "$events" 20
 start_proxy per-event "$upstream_port"
 
 echo '{"contents":[{"role":"user","parts":[{"text":"Stream something."}]}]}' >"$tmp/body.json"

@@ -27,11 +27,8 @@ else
 fi
 
 if [[ "$scenario" == stream ]]; then
-  "${pin_load[@]}" "$build/bench/sse_upstream" --events 50 --delay-ms 20 >"$tmp/up.out" 2>&1 &
-  fake_pid=$!
-  pids+=("$fake_pid")
-  sleep 0.3
-  fake_port="$(sed -n 's/^PORT=//p' "$tmp/up.out" 2>/dev/null || true)"
+  start_sse_upstream 50 20
+  fake_port="$upstream_port"
   echo '{"contents":[{"role":"user","parts":[{"text":"Stream something."}]}]}' >"$tmp/body.json"
 else
   start_fake fake --threads 512

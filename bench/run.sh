@@ -240,20 +240,9 @@ stream_client() {
   esac
 }
 stream_clients="${BENCH_STREAM_CLIENTS-gemini openai anthropic}"
-upstream_pid=""
 for n in $stream_counts; do
   upstream_delay=$((n / 10 > event_delay_ms ? n / 10 : event_delay_ms))
-  "${pin_load[@]}" "$build/bench/sse_upstream" --events "$events" --delay-ms "$upstream_delay" \
-    >"$tmp/sse_upstream.out" 2>"$out/sse_upstream.err" &
-  upstream_pid=$!
-  pids+=("$upstream_pid")
-  upstream_port=""
-  for _ in $(seq 1 100); do
-    upstream_port="$(sed -n 's/^PORT=//p' "$tmp/sse_upstream.out" 2>/dev/null | head -1 || true)"
-    [[ -n "$upstream_port" ]] && break
-    sleep 0.05
-  done
-  [[ -n "$upstream_port" ]] || die "sse_upstream did not start: $(cat "$out/sse_upstream.err")"
+  start_sse_upstream "$events" "$upstream_delay"
   say "stream upstream on port $upstream_port: $events events, $upstream_delay ms apart"
   stream_client gemini
   streams direct "$upstream_port" "$n" "$upstream_pid"

@@ -103,6 +103,10 @@ class Scratch {
 };
 thread_local int Scratch::depth_ = 0;
 
+std::string truncatedBodyMessage(const std::string& where) {
+  return "the connection to " + where + " closed before the full body was received";
+}
+
 Poco::Timespan millis(int64_t ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms) * 1000); }
 
 }  // namespace
@@ -290,34 +294,22 @@ StreamRelay& HttpClient::relay() {
 void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
                           bool* peerClosed) {
   const std::string& where = ex.url.endpoint;
-  const llmp_http_response_sink* sink = ex.sink;
-  auto onData = [&ex, sink](std::string_view piece) {
-    if (sink->on_body == nullptr || piece.empty()) {
-      return true;
-    }
-    llmp_status rc;
-    try {
-      rc = sink->on_body(sink->ctx, llmp_bytes{piece.data(), piece.size()});
-    } catch (...) {
-      rc = LLMP_E_INTERNAL;
-    }
-    ex.cancelled = rc != LLMP_OK;
-    return !ex.cancelled;
-  };
+  const llmp_http_response_sink& sink = *ex.sink;
+  auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
   char* buf = ex.scratch->buffer();
   while (!decoder.complete() && !*peerClosed) {
     conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
     int n = conn.readSome(buf, kReadBufferSize);
     if (n <= 0) {
       if (!decoder.closeEndsBody()) {
-        throw Failure{LLMP_E_UNAVAILABLE,
-                      "the connection to " + where + " closed before the full body was received"};
+        throw Failure{LLMP_E_UNAVAILABLE, truncatedBodyMessage(where)};
       }
       *peerClosed = true;
       break;
     }
     try {
       if (decoder.feed(buf, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
+        ex.cancelled = true;
         return;
       }
     } catch (const BodyFramingError& e) {
@@ -369,11 +361,13 @@ std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConne
       out.message = "the request to " + where + " exceeded the total timeout of " +
                     std::to_string(ex.totalMs) + " ms";
       break;
+    case RelayOutcome::Kind::Truncated:
+      out.status = LLMP_E_UNAVAILABLE;
+      out.message = truncatedBodyMessage(where);
+      break;
     case RelayOutcome::Kind::Failed:
       out.status = LLMP_E_UNAVAILABLE;
-      out.message = r.message.rfind("closed before", 0) == 0
-                        ? "the connection to " + where + " " + r.message
-                        : r.message + " (" + where + ")";
+      out.message = r.message + " (" + where + ")";
       break;
   }
   return out;

@@ -51,6 +51,17 @@ unsigned defaultThreadCount() {
 
 RelayWrites* RelayWrites::current() { return tCurrentWrites; }
 
+bool deliverBodyPiece(const llmp_http_response_sink& sink, std::string_view piece) {
+  if (sink.on_body == nullptr || piece.empty()) {
+    return true;
+  }
+  try {
+    return sink.on_body(sink.ctx, llmp_bytes{piece.data(), piece.size()}) == LLMP_OK;
+  } catch (...) {
+    return false;  // a plugin must not throw across the ABI: treat it as a cancel
+  }
+}
+
 bool StreamRelay::onRelayThread() { return tRelayThread; }
 
 struct StreamRelay::Stream {
@@ -193,21 +204,8 @@ struct StreamRelay::Loop {
       outcome.deferred = writes.deferred();
       this->finish(st, std::move(outcome));
     };
-    const llmp_http_response_sink* sink = b.sink;
-    bool stopped = false;
-    auto onData = [sink, &stopped](std::string_view piece) {
-      if (sink->on_body == nullptr || piece.empty()) {
-        return true;
-      }
-      llmp_status rc;
-      try {
-        rc = sink->on_body(sink->ctx, llmp_bytes{piece.data(), piece.size()});
-      } catch (...) {
-        rc = LLMP_E_INTERNAL;
-      }
-      stopped = rc != LLMP_OK;
-      return !stopped;
-    };
+    const llmp_http_response_sink& sink = *b.sink;
+    auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
     for (;;) {
       int n;
       try {
@@ -228,7 +226,7 @@ struct StreamRelay::Loop {
         if (b.decoder->closeEndsBody()) {
           finish(s, {RelayOutcome::Kind::Complete, {}});
         } else {
-          finish(s, {RelayOutcome::Kind::Failed, "closed before the full body was received"});
+          finish(s, {RelayOutcome::Kind::Truncated, {}});
         }
         return;
       }
@@ -240,7 +238,7 @@ struct StreamRelay::Loop {
         finish(s, {RelayOutcome::Kind::Failed, e.what()});
         return;
       }
-      if (fed == BodyDecoder::Fed::Stopped || stopped) {
+      if (fed == BodyDecoder::Fed::Stopped) {
         finish(s, {RelayOutcome::Kind::Cancelled, {}});
         return;
       }

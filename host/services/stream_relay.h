@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -56,8 +57,13 @@ struct RelayedBody {
   bool tls = false;
 };
 
+// Hands one decoded piece of body to the sink's on_body (an empty piece or a NULL on_body is a
+// no-op). False when the sink asked to stop, or threw across the C ABI.
+bool deliverBodyPiece(const llmp_http_response_sink& sink, std::string_view piece);
+
 struct RelayOutcome {
-  enum class Kind { Complete, HandedBack, Cancelled, TimedOutIdle, TimedOutTotal, Failed };
+  // Truncated: the peer closed before the body's end.
+  enum class Kind { Complete, HandedBack, Cancelled, TimedOutIdle, TimedOutTotal, Truncated, Failed };
   Kind kind = Kind::Complete;
   std::string message;             // for Failed: what went wrong (no peer name)
   // Bytes a client write kept (any kind): the request thread flushes them before anything else.

@@ -74,18 +74,9 @@ UsageCounts usageCounts(const Json& meta) {
 
 }  // namespace
 
-Json usageJson(const Json& meta) {
-  const UsageCounts u = usageCounts(meta);
-  return Json{{"prompt_tokens", u.prompt},
-              {"completion_tokens", u.completion},
-              {"total_tokens", u.total},
-              {"prompt_tokens_details", {{"cached_tokens", u.cached}}},
-              {"completion_tokens_details", {{"reasoning_tokens", u.reasoning}}}};
-}
-
 void writeUsage(JsonWriter& out, const Json& meta) {
   const UsageCounts u = usageCounts(meta);
-  // Keys in nlohmann::json's (sorted) order, so both forms serialize alike.
+  // Keys in nlohmann::json's (sorted) order: the bytes a dumped DOM would have.
   out.beginObject()
       .key("completion_tokens").number(u.completion)
       .key("completion_tokens_details").beginObject()

@@ -35,8 +35,7 @@ bool isMalformedFinish(const std::string& geminiReason);
 std::string mapFinishReason(const std::string& geminiReason, bool hasToolCalls);
 bool isContentFilterFinish(const std::string& geminiReason);
 
-// usage from usageMetadata (zeros when absent), as a DOM or written out.
-Json usageJson(const Json& usageMetadata);
+// Writes usage from usageMetadata (zeros when absent).
 void writeUsage(JsonWriter& out, const Json& usageMetadata);
 // choices[].logprobs from a candidate's logprobsResult; null when absent.
 Json logprobsJson(const Json& candidate);

@@ -7,13 +7,13 @@ namespace llmp::plugins::frontend_openai {
 StreamRenderer::StreamRenderer(ResponseMeta meta, ResponseOptions options, Services& services)
     : meta_(std::move(meta)), options_(options), services_(services) {}
 
-void StreamRenderer::finishEvent(JsonWriter& w, const Json* usage) {
+void StreamRenderer::finishEvent(JsonWriter& w, const Json* usageMetadata) {
   w.key("created").number(meta_.created)
       .key("id").string(meta_.id)
       .key("model").string(meta_.model)
       .key("object").string("chat.completion.chunk");
-  if (usage != nullptr) {
-    w.key("usage").value(*usage);
+  if (usageMetadata != nullptr) {
+    writeUsage(w.key("usage"), *usageMetadata);
   } else if (options_.includeUsage) {
     w.key("usage").null();
   }
@@ -44,10 +44,10 @@ void StreamRenderer::appendChoiceEvent(std::string& out, int64_t index, const De
   out = w.take();
 }
 
-void StreamRenderer::appendUsageEvent(std::string& out, const Json& usage) {
+void StreamRenderer::appendUsageEvent(std::string& out) {
   JsonWriter w(std::move(out));
   w.raw("data: ").beginObject().key("choices").beginArray().endArray();
-  finishEvent(w, &usage);
+  finishEvent(w, &usage_);
   out = w.take();
 }
 
@@ -170,7 +170,7 @@ StreamRenderer::Output StreamRenderer::finish() {
                       choice.toolCalls > 0 ? "tool_calls" : "stop", nullptr);
   }
   if (options_.includeUsage) {
-    appendUsageEvent(out.sse, usageJson(usage_));
+    appendUsageEvent(out.sse);
   }
   out.sse += "data: [DONE]\n\n";
   return out;

@@ -57,9 +57,9 @@ class StreamRenderer {
   // dumping one: keys in nlohmann::json's sorted order). finish: nullptr writes null.
   void appendChoiceEvent(std::string& out, int64_t index, const DeltaWriter& delta,
                          const char* finish, const Json& logprobs);
-  void appendUsageEvent(std::string& out, const Json& usage);
-  // The members after "choices", and the end of the event.
-  void finishEvent(JsonWriter& w, const Json* usage);
+  void appendUsageEvent(std::string& out);
+  // The members after "choices", and the end of the event; usage from usageMetadata when given.
+  void finishEvent(JsonWriter& w, const Json* usageMetadata);
   Choice& startChoice(int64_t index, std::string& out);
 
   ResponseMeta meta_;

@@ -25,31 +25,17 @@ void JsonWriter::separate() {
   nonEmpty_ |= bit;
 }
 
-JsonWriter& JsonWriter::beginObject() {
+JsonWriter& JsonWriter::open(char bracket) {
   separate();
-  out_ += '{';
+  out_ += bracket;
   ++depth_;
   nonEmpty_ &= ~(uint64_t{1} << ((depth_ - 1) % 64));
   return *this;
 }
 
-JsonWriter& JsonWriter::endObject() {
+JsonWriter& JsonWriter::close(char bracket) {
   --depth_;
-  out_ += '}';
-  return *this;
-}
-
-JsonWriter& JsonWriter::beginArray() {
-  separate();
-  out_ += '[';
-  ++depth_;
-  nonEmpty_ &= ~(uint64_t{1} << ((depth_ - 1) % 64));
-  return *this;
-}
-
-JsonWriter& JsonWriter::endArray() {
-  --depth_;
-  out_ += ']';
+  out_ += bracket;
   return *this;
 }
 

@@ -21,10 +21,10 @@ class JsonWriter {
   // Appends to `start` (e.g. earlier output, or a "data: " prefix) instead of an empty string.
   explicit JsonWriter(std::string start) : out_(std::move(start)) {}
 
-  JsonWriter& beginObject();
-  JsonWriter& endObject();
-  JsonWriter& beginArray();
-  JsonWriter& endArray();
+  JsonWriter& beginObject() { return open('{'); }
+  JsonWriter& endObject() { return close('}'); }
+  JsonWriter& beginArray() { return open('['); }
+  JsonWriter& endArray() { return close(']'); }
   // The next member's name; its value follows with one of the value calls.
   JsonWriter& key(std::string_view name);
 
@@ -44,6 +44,8 @@ class JsonWriter {
   std::string take() { return std::move(out_); }
 
  private:
+  JsonWriter& open(char bracket);
+  JsonWriter& close(char bracket);
   void separate();  // a comma before every element after a container's first
 
   std::string out_;
