@@ -184,13 +184,13 @@ llmp_status CloudBackend::generate(const llmp_generate_request& request,
   for (int attempt = 0;; ++attempt) {
     std::string token = tokens_->get();
     HttpRequest req = baseRequest("POST", url, token);
-    req.body = body;
+    req.bodyView = body;  // outlives the call: no copy of the prompt
     if (stream) {
       req.headers.emplace_back("Accept", "text/event-stream");
     }
     // gemini-cli logs and skips malformed chunks; so do we.
     code_assist::GenerateOutcome o = code_assist::runGenerate(
-        host_, req, stream, sink, secrets(),
+        host_, std::move(req), stream, sink, secrets(),
         [this](std::string_view m) { log(LLMP_LOG_WARN, std::string(m)); });
     if (o.cancelled) {
       return LLMP_E_CANCELLED;

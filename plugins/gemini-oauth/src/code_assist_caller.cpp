@@ -52,11 +52,11 @@ code_assist::GenerateOutcome CodeAssistCaller::generate(
     const std::string& token, const std::string& body, bool stream, const llmp_event_sink* sink,
     const std::vector<std::string>& secrets) const {
   HttpRequest req = request("POST", generateUrl(stream), token);
-  req.body = body;
+  req.bodyView = body;  // outlives the call: no copy of the prompt
   if (stream) {
     req.headers.emplace_back("Accept", "text/event-stream");
   }
-  return code_assist::runGenerate(host_, req, stream, sink, secrets, [&](std::string_view m) {
+  return code_assist::runGenerate(host_, std::move(req), stream, sink, secrets, [&](std::string_view m) {
     log(LLMP_LOG_WARN, std::string(m), secrets);
   });
 }

@@ -11,7 +11,7 @@ namespace {
 constexpr size_t kMaxErrorBody = 1 << 20;
 }
 
-GenerateOutcome runGenerate(const Host& host, const HttpRequest& request, bool stream,
+GenerateOutcome runGenerate(const Host& host, HttpRequest request, bool stream,
                             const llmp_event_sink* sink, const std::vector<std::string>& secrets,
                             const std::function<void(std::string_view)>& warn) {
   GenerateOutcome out;
@@ -41,20 +41,12 @@ GenerateOutcome runGenerate(const Host& host, const HttpRequest& request, bool s
     }
     return true;
   };
-  // The same request, the prompt referenced rather than copied; a stream's on_body only parses
-  // and emits, so the host may run it on an I/O thread.
-  HttpRequest sent;
-  sent.method = request.method;
-  sent.url = request.url;
-  sent.headers = request.headers;
-  sent.bodyView = request.bodyView.empty() ? std::string_view(request.body) : request.bodyView;
-  sent.connectTimeoutMs = request.connectTimeoutMs;
-  sent.firstByteTimeoutMs = request.firstByteTimeoutMs;
-  sent.idleTimeoutMs = request.idleTimeoutMs;
-  sent.totalTimeoutMs = request.totalTimeoutMs;
-  sent.flags = request.flags | (stream ? LLMP_HTTP_BODY_ON_IO_THREAD : 0u);
+  if (stream) {
+    // on_body below only parses and emits, so the host may run it on an I/O thread.
+    request.flags |= LLMP_HTTP_BODY_ON_IO_THREAD;
+  }
   out.transport = host.fetch(
-      sent,
+      request,
       [&](int32_t s, const llmp_header*, size_t) {
         out.httpStatus = s;
         return true;

@@ -37,8 +37,9 @@ struct GenerateOutcome {
 // Sends `request` (whose body is a wrapped generate request) and streams the unwrapped chunks to
 // `sink`: one per SSE event when `stream`, one for the whole answer otherwise. Malformed stream
 // events are skipped (as gemini-cli does) and reported through `warn` (may be empty). Error events
-// are mapped with mapGoogleHttpError("Code Assist", secrets). Never throws.
-GenerateOutcome runGenerate(const Host& host, const HttpRequest& request, bool stream,
+// are mapped with mapGoogleHttpError("Code Assist", secrets). Never throws. A streamed request is
+// sent with LLMP_HTTP_BODY_ON_IO_THREAD (the event parsing may run on a host I/O thread).
+GenerateOutcome runGenerate(const Host& host, HttpRequest request, bool stream,
                             const llmp_event_sink* sink, const std::vector<std::string>& secrets,
                             const std::function<void(std::string_view)>& warn = {});
 
