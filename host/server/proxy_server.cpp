@@ -3,13 +3,12 @@
 #include <chrono>
 #include <thread>
 
-#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/TCPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include "log/log.h"
 #include "server/proxy_connection.h"
-#include "server/request_handler.h"
 
 namespace llmp::host {
 
@@ -33,18 +32,11 @@ void ProxyServer::start(const std::string& host, uint16_t port) {
   const int maxThreads = std::max(16, context_.config->maxThreads);
   pool_ = std::make_unique<Poco::ThreadPool>("llmp-http", 8, maxThreads, 60, 256 * 1024);
 
-  // One reference-counted owner shared by the server and the connection factory (a raw pointer
-  // handed to both would be adopted, and released, twice).
-  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
   params->setMaxThreads(maxThreads);
   params->setMaxQueued(maxThreads * 4);
-  params->setKeepAlive(true);
-  params->setMaxKeepAliveRequests(0);  // unlimited
-  params->setKeepAliveTimeout(Poco::Timespan(60, 0));
-  params->setTimeout(Poco::Timespan(300, 0));
-  params->setServerName("llm-proxy");
 
-  connections_ = new ProxyConnectionFactory(params, new ProxyHandlerFactory(context_));
+  connections_ = new ProxyConnectionFactory(context_);
   server_ = std::make_unique<Poco::Net::TCPServer>(connections_, *pool_, socket, params);
   server_->start();
 }

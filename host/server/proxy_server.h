@@ -1,6 +1,6 @@
-// The HTTP server: a Poco TCPServer running Poco's HTTP request/response classes in our own
-// connection loop (server/proxy_connection.h), with one handler factory that never returns null,
-// dispatching each request to the front end that claims it.
+// The HTTP server: a Poco TCPServer (accepting, one pool thread per open connection) running the
+// host's own HTTP/1.1 connection loop (server/proxy_connection.h), which hands each request to the
+// front end that claims it (server/request_handler.h).
 #pragma once
 
 #include <atomic>

@@ -1,12 +1,7 @@
 #include "server/request_handler.h"
 
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/SocketImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-
-#include <istream>
-#include <vector>
+#include <string>
+#include <string_view>
 
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
@@ -86,7 +81,7 @@ std::string genericError(int status, const std::string& message) {
 }
 
 void renderHostError(const FrontendInstance* frontend, const llmp_incoming_request& request,
-                     PocoResponder& responder, llmp_status code, int status,
+                     ClientResponder& responder, llmp_status code, int status,
                      const std::string& message) {
   if (frontend != nullptr && frontend->factory->render_error != nullptr) {
     frontend->factory->render_error(frontend->instance, &request, responder.responder(), code,
@@ -103,36 +98,28 @@ struct InFlightGuard {
 
 }  // namespace
 
-void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
-                                        Poco::Net::HTTPServerResponse& resp) {
-  InFlightGuard guard(context_.inFlight);
-  // Stream chunks go straight to the client's socket (see responder.h).
-  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&req);
-  PocoResponder responder(resp, impl != nullptr ? impl->socket().impl()->sockfd() : -1);
+void serveRequest(ServerContext& context, ClientConnection& connection,
+                  ClientResponder& responder) {
+  InFlightGuard guard(context.inFlight);
+  const RequestHead& head = connection.head();
   try {
-    const std::string& uri = req.getURI();
-    auto q = uri.find('?');
-    std::string_view path(uri.data(), q == std::string::npos ? uri.size() : q);
-    std::string_view query =
-        q == std::string::npos ? std::string_view() : std::string_view(uri).substr(q + 1);
+    const std::string_view target = head.target;
+    const auto q = target.find('?');
+    const std::string_view path = target.substr(0, q);
+    const std::string_view query =
+        q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 
-    std::vector<llmp_header> headers;
-    headers.reserve(16);
-    for (const auto& [name, value] : req) {
-      headers.push_back(llmp_header{toBytes(name), toBytes(value)});
-    }
     llmp_incoming_request in{};
     in.struct_size = sizeof(in);
-    in.method = toBytes(req.getMethod());
+    in.method = toBytes(head.method);
     in.path = toBytes(path);
     in.query = toBytes(query);
-    in.headers = headers.data();
-    in.header_count = headers.size();
-    std::string remote = req.clientAddress().toString();
-    in.remote_address = toBytes(remote);
+    in.headers = head.headers.data();
+    in.header_count = head.headers.size();
+    in.remote_address = toBytes(connection.remoteAddress());
 
     if (path == "/healthz" || path == "/health") {
-      std::string body = context_.healthJson ? context_.healthJson() : "{\"status\":\"ok\"}";
+      std::string body = context.healthJson ? context.healthJson() : "{\"status\":\"ok\"}";
       llmp_header h{toBytes("content-type"), toBytes("application/json")};
       responder.responder()->send(&responder, 200, &h, 1, toBytes(body));
       return;
@@ -140,14 +127,13 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
 
     // An answer sent before the body was read leaves that body on the connection, where it
     // would be parsed as the next request: such answers close the connection instead.
-    const bool hasBody = req.getContentLength64() > 0 || req.getChunkedTransferEncoding();
     auto closeIfBodyUnread = [&] {
-      if (hasBody) {
-        resp.setKeepAlive(false);
+      if (connection.bodyPending()) {
+        responder.closeAfterResponse();
       }
     };
-    const FrontendInstance* frontend = context_.frontends->match(in);
-    if (!context_.auth->allows(in.headers, in.header_count, query)) {
+    const FrontendInstance* frontend = context.frontends->match(in);
+    if (!context.auth->allows(in.headers, in.header_count, query)) {
       closeIfBodyUnread();
       renderHostError(frontend, in, responder, LLMP_E_AUTH, 401,
                       "missing or invalid proxy API key: send it as 'Authorization: Bearer <key>', "
@@ -156,39 +142,31 @@ void ProxyRequestHandler::handleRequest(Poco::Net::HTTPServerRequest& req,
     }
     if (frontend == nullptr) {
       closeIfBodyUnread();
-      responder.sendFallback(404, genericError(404, "no API is served at " + req.getMethod() +
-                                                        " " + std::string(path)));
+      responder.sendFallback(404, genericError(404, "no API is served at " +
+                                                        std::string(head.method) + " " +
+                                                        std::string(path)));
       return;
     }
 
     std::string body;
-    const auto length = req.getContentLength64();
-    if (length > 0 && static_cast<uint64_t>(length) > context_.config->maxBodyBytes) {
-      closeIfBodyUnread();
-      renderHostError(frontend, in, responder, LLMP_E_INVALID, 413,
-                      "request body larger than " + std::to_string(context_.config->maxBodyBytes) +
-                          " bytes");
-      return;
-    }
-    if (length > 0) {
-      body.resize(static_cast<size_t>(length));
-      req.stream().read(body.data(), length);
-      body.resize(static_cast<size_t>(req.stream().gcount()));
-    } else if (req.getChunkedTransferEncoding() || length < 0) {
-      char buf[16384];
-      std::istream& is = req.stream();
-      while (is.read(buf, sizeof buf) || is.gcount() > 0) {
-        body.append(buf, static_cast<size_t>(is.gcount()));
-        if (body.size() > context_.config->maxBodyBytes) {
-          closeIfBodyUnread();
-          renderHostError(frontend, in, responder, LLMP_E_INVALID, 413, "request body too large");
-          return;
-        }
-      }
+    const size_t maxBody = context.config->maxBodyBytes;
+    switch (connection.readBody(maxBody, &body)) {
+      case ClientConnection::ReadBody::Ok:
+        break;
+      case ClientConnection::ReadBody::TooLarge:
+        closeIfBodyUnread();
+        renderHostError(frontend, in, responder, LLMP_E_INVALID, 413,
+                        "request body larger than " + std::to_string(maxBody) + " bytes");
+        return;
+      case ClientConnection::ReadBody::Failed:
+        closeIfBodyUnread();
+        renderHostError(frontend, in, responder, LLMP_E_INVALID, 400,
+                        "the request body ended early or its chunked framing is broken");
+        return;
     }
     in.body = toBytes(body);
 
-    RequestRouting routing{context_.router,
+    RequestRouting routing{context.router,
                            std::string(findHeader(in.headers, in.header_count, "x-llmp-workspace")),
                            std::string(findHeader(in.headers, in.header_count, "x-session-id"))};
     llmp_router router = makeRouter(&routing);

@@ -1,33 +1,14 @@
-// Serves one HTTP request: /healthz, front-end matching, proxy-key auth, then the front end.
+// Serves one HTTP request: /healthz, front-end matching, proxy-key auth, the request body, then
+// the front end. Every answer, errors included, goes out through `responder`.
 #pragma once
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-
+#include "server/client_connection.h"
 #include "server/proxy_server.h"
+#include "server/responder.h"
 
 namespace llmp::host {
 
-class ProxyRequestHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit ProxyRequestHandler(ServerContext& context) : context_(context) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& request,
-                     Poco::Net::HTTPServerResponse& response) override;
-
- private:
-  ServerContext& context_;
-};
-
-class ProxyHandlerFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit ProxyHandlerFactory(ServerContext& context) : context_(context) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new ProxyRequestHandler(context_);
-  }
-
- private:
-  ServerContext& context_;
-};
+void serveRequest(ServerContext& context, ClientConnection& connection,
+                  ClientResponder& responder);
 
 }  // namespace llmp::host

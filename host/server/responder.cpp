@@ -1,13 +1,9 @@
 #include "server/responder.h"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-
-#include <cerrno>
-#include <chrono>
 #include <cstdio>
+#include <ctime>
 
+#include <Poco/Net/HTTPResponse.h>
 #include <llmp/cpp/bytes.hpp>
 
 #include "log/log.h"
@@ -15,148 +11,98 @@
 namespace llmp::host {
 namespace {
 
-// Sends every byte of iov; with timeoutMs < 0 returns after one non-blocking attempt.
-// Returns the bytes sent, or -1 when the client is gone or the timeout ran out.
-ssize_t sendFramed(int fd, iovec* iov, int count, int timeoutMs) {
-  size_t total = 0;
-  for (int i = 0; i < count; ++i) {
-    total += iov[i].iov_len;
+constexpr char kCrLf[] = "\r\n";
+constexpr char kLastChunk[] = "0\r\n\r\n";
+
+// The Date header value (RFC 9110 IMF-fixdate), formatted once per second per thread.
+const std::string& httpDate() {
+  static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local time_t second = -1;
+  thread_local std::string text;
+  const time_t now = ::time(nullptr);
+  if (now != second) {
+    second = now;
+    tm t{};
+    gmtime_r(&now, &t);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[t.tm_wday % 7],
+                  t.tm_mday, kMonths[t.tm_mon % 12], t.tm_year + 1900, t.tm_hour, t.tm_min,
+                  t.tm_sec);
+    text = buf;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-  size_t done = 0;
-  while (done < total) {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<size_t>(count);
-    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      done += static_cast<size_t>(n);
-      size_t skip = static_cast<size_t>(n);
-      while (count > 0 && skip >= iov->iov_len) {
-        skip -= iov->iov_len;
-        ++iov;
-        --count;
-      }
-      if (count > 0) {
-        iov->iov_base = static_cast<char*>(iov->iov_base) + skip;
-        iov->iov_len -= skip;
-      }
-      continue;
-    }
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-      return -1;
-    }
-    if (timeoutMs < 0) {
-      return static_cast<ssize_t>(done);
-    }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    pollfd p{fd, POLLOUT, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
-      return -1;  // the client has read nothing for the whole timeout
-    }
-  }
-  return static_cast<ssize_t>(done);
+  return text;
+}
+
+// Framing and connection management belong to the host, whatever a front end says.
+bool isFramingHeader(std::string_view name) {
+  return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
+         iequals(name, "connection");
 }
 
 }  // namespace
 
-PocoResponder::PocoResponder(Poco::Net::HTTPServerResponse& response, int socketFd)
-    : response_(response), fd_(socketFd) {
+ClientResponder::ClientResponder(ClientConnection& connection)
+    : connection_(connection), keepAlive_(connection.head().keepAlive) {
   responder_.struct_size = sizeof(responder_);
   responder_.ctx = this;
-  responder_.send = &PocoResponder::send;
-  responder_.begin = &PocoResponder::begin;
-  responder_.write = &PocoResponder::write;
+  responder_.send = &ClientResponder::send;
+  responder_.begin = &ClientResponder::begin;
+  responder_.write = &ClientResponder::write;
 }
 
-void PocoResponder::applyHead(int32_t status, const llmp_header* headers, size_t count) {
-  response_.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+void ClientResponder::formatHead(int32_t status, const llmp_header* headers, size_t count,
+                                 int64_t bodyLength) {
+  const bool http10 = connection_.head().minorVersion == 0;
+  if (bodyLength < 0 && http10) {
+    keepAlive_ = false;  // no chunked framing in HTTP/1.0: the close ends the body
+  }
+  chunked_ = bodyLength < 0 && !http10;
+  std::string& h = head_;
+  h.clear();
+  h.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  h.append(Poco::Net::HTTPResponse::getReasonForStatus(
+      static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)));
+  h.append(kCrLf).append("Date: ").append(httpDate()).append(kCrLf);
+  if (!keepAlive_) {
+    h.append("Connection: close\r\n");
+  } else if (http10) {
+    h.append("Connection: keep-alive\r\n");
+  }
   for (size_t i = 0; i < count; ++i) {
-    std::string name = str(headers[i].name);
-    if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) {
-      continue;  // the host frames the body itself
+    const std::string_view name = view(headers[i].name);
+    const std::string_view value = view(headers[i].value);
+    if (isFramingHeader(name) ||
+        name.find_first_of(":\r\n") != std::string_view::npos ||
+        value.find_first_of("\r\n") != std::string_view::npos) {
+      continue;  // a line break would let a header value write the rest of the response
     }
-    if (iequals(name, "content-type")) {
-      response_.setContentType(str(headers[i].value));
-    } else {
-      response_.add(name, str(headers[i].value));
+    h.append(name).append(": ").append(value).append(kCrLf);
+  }
+  if (bodyLength >= 0) {
+    h.append("Content-Length: ").append(std::to_string(bodyLength)).append(kCrLf);
+  } else {
+    if (chunked_) {
+      h.append("Transfer-Encoding: chunked\r\n");
     }
+    h.append("X-Accel-Buffering: no\r\n");  // tells a reverse proxy in front not to buffer
   }
+  h.append(kCrLf);
 }
 
-llmp_status PocoResponder::send(void* ctx, int32_t status, const llmp_header* headers,
-                                size_t count, llmp_bytes body) {
-  auto* self = static_cast<PocoResponder*>(ctx);
-  if (self->sent_ || self->stream_ != nullptr) {
-    log::write(log::kMisbehaving, "responder", "send() after the response was started");
-    return LLMP_E_INVALID;
-  }
-  self->sent_ = true;
-  try {
-    self->applyHead(status, headers, count);
-    self->response_.setContentLength(static_cast<std::streamsize>(body.len));
-    self->response_.sendBuffer(body.ptr != nullptr ? body.ptr : "", body.len);
-    return LLMP_OK;
-  } catch (...) {
-    self->broken_ = true;
-    return LLMP_E_CANCELLED;
-  }
-}
-
-llmp_status PocoResponder::begin(void* ctx, int32_t status, const llmp_header* headers,
-                                 size_t count) {
-  auto* self = static_cast<PocoResponder*>(ctx);
-  if (self->sent_ || self->stream_ != nullptr) {
-    log::write(log::kMisbehaving, "responder", "begin() after the response was started");
-    return LLMP_E_INVALID;
-  }
-  try {
-    self->applyHead(status, headers, count);
-    self->response_.setChunkedTransferEncoding(true);
-    self->response_.set("X-Accel-Buffering", "no");
-    self->stream_ = &self->response_.send();
-    self->stream_->flush();
-    return self->stream_->good() ? LLMP_OK : LLMP_E_CANCELLED;
-  } catch (...) {
-    self->broken_ = true;
-    return LLMP_E_CANCELLED;
-  }
-}
-
-PocoResponder::~PocoResponder() { flushDeferred(); }
-
-bool PocoResponder::flushDeferred() {
-  if (kept_.empty() || broken_) {
-    kept_.clear();
-    return !broken_;
-  }
-  iovec iov{kept_.data(), kept_.size()};
-  broken_ = sendFramed(fd_, &iov, 1, kClientSendTimeoutMs) < 0;
-  kept_.clear();
-  return !broken_;
-}
-
-llmp_status PocoResponder::writeChunk(llmp_bytes data) {
-  if (data.len == 0) {
-    return LLMP_OK;  // an empty chunk would end the body
-  }
-  char size[24];
-  const int sizeLen = std::snprintf(size, sizeof size, "%zx\r\n", data.len);
-  static const char kCrLf[] = "\r\n";
-  iovec iov[3] = {{size, static_cast<size_t>(sizeLen)},
-                  {const_cast<char*>(data.ptr), data.len},
-                  {const_cast<char*>(kCrLf), 2}};
-  const size_t total = static_cast<size_t>(sizeLen) + data.len + 2;
+llmp_status ClientResponder::emit(iovec* iov, int count) {
   if (services::RelayWrites* relay = services::RelayWrites::current()) {
     // On an I/O thread: never wait for this client.
+    size_t total = 0;
+    iovec original[4];
+    for (int i = 0; i < count; ++i) {
+      original[i] = iov[i];
+      total += iov[i].iov_len;
+    }
     size_t sent = 0;
     if (kept_.empty()) {
-      ssize_t n = sendFramed(fd_, iov, 3, -1);
+      const ssize_t n = connection_.send(iov, count, -1);
       if (n < 0) {
         broken_ = true;
         return LLMP_E_CANCELLED;
@@ -165,48 +111,101 @@ llmp_status PocoResponder::writeChunk(llmp_bytes data) {
     }
     if (sent < total) {
       // Keep what did not go out, after whatever was kept before.
-      std::string frame;
-      frame.reserve(total);
-      frame.append(size, static_cast<size_t>(sizeLen)).append(data.ptr, data.len).append(kCrLf, 2);
-      kept_.append(frame, sent, std::string::npos);
+      for (int i = 0; i < count; ++i) {
+        const size_t skip = std::min(sent, original[i].iov_len);
+        kept_.append(static_cast<const char*>(original[i].iov_base) + skip,
+                     original[i].iov_len - skip);
+        sent -= skip;
+      }
       relay->defer(this);
     }
     return LLMP_OK;
   }
-  if (!flushDeferred() || sendFramed(fd_, iov, 3, kClientSendTimeoutMs) < 0) {
+  if (!flushDeferred() || connection_.send(iov, count, kClientSendTimeoutMs) < 0) {
     broken_ = true;
     return LLMP_E_CANCELLED;
   }
   return LLMP_OK;
 }
 
-llmp_status PocoResponder::write(void* ctx, llmp_bytes data) {
-  auto* self = static_cast<PocoResponder*>(ctx);
-  if (self->stream_ == nullptr) {
+llmp_status ClientResponder::send(void* ctx, int32_t status, const llmp_header* headers,
+                                  size_t count, llmp_bytes body) {
+  auto* self = static_cast<ClientResponder*>(ctx);
+  if (self->started()) {
+    log::write(log::kMisbehaving, "responder", "send() after the response was started");
+    return LLMP_E_INVALID;
+  }
+  self->sent_ = true;
+  self->formatHead(status, headers, count, static_cast<int64_t>(body.len));
+  iovec iov[2] = {{self->head_.data(), self->head_.size()},
+                  {const_cast<char*>(body.ptr), body.len}};
+  const bool headOnly = self->connection_.head().method == "HEAD";
+  return self->emit(iov, headOnly || body.len == 0 ? 1 : 2);
+}
+
+llmp_status ClientResponder::begin(void* ctx, int32_t status, const llmp_header* headers,
+                                   size_t count) {
+  auto* self = static_cast<ClientResponder*>(ctx);
+  if (self->started()) {
+    log::write(log::kMisbehaving, "responder", "begin() after the response was started");
+    return LLMP_E_INVALID;
+  }
+  self->streaming_ = true;
+  self->formatHead(status, headers, count, -1);
+  iovec iov{self->head_.data(), self->head_.size()};
+  return self->emit(&iov, 1);
+}
+
+llmp_status ClientResponder::write(void* ctx, llmp_bytes data) {
+  auto* self = static_cast<ClientResponder*>(ctx);
+  if (!self->streaming_) {
     log::write(log::kMisbehaving, "responder", "write() before begin()");
     return LLMP_E_INVALID;
   }
   if (self->broken_) {
     return LLMP_E_CANCELLED;
   }
-  if (self->fd_ >= 0) {
-    return self->writeChunk(data);
+  if (data.len == 0) {
+    return LLMP_OK;  // an empty chunk would end the body
   }
-  try {
-    self->stream_->write(data.ptr, static_cast<std::streamsize>(data.len));
-    self->stream_->flush();
-    if (!self->stream_->good()) {
-      self->broken_ = true;
-      return LLMP_E_CANCELLED;
-    }
-    return LLMP_OK;
-  } catch (...) {
-    self->broken_ = true;
-    return LLMP_E_CANCELLED;
+  if (!self->chunked_) {
+    iovec iov{const_cast<char*>(data.ptr), data.len};
+    return self->emit(&iov, 1);
   }
+  char size[24];
+  const int sizeLen = std::snprintf(size, sizeof size, "%zx\r\n", data.len);
+  iovec iov[3] = {{size, static_cast<size_t>(sizeLen)},
+                  {const_cast<char*>(data.ptr), data.len},
+                  {const_cast<char*>(kCrLf), 2}};
+  return self->emit(iov, 3);
 }
 
-void PocoResponder::sendFallback(int status, const std::string& json) {
+bool ClientResponder::flushDeferred() {
+  if (kept_.empty() || broken_) {
+    kept_.clear();
+    return !broken_;
+  }
+  iovec iov{kept_.data(), kept_.size()};
+  broken_ = connection_.send(&iov, 1, kClientSendTimeoutMs) < 0;
+  kept_.clear();
+  return !broken_;
+}
+
+bool ClientResponder::finish() {
+  if (!flushDeferred()) {
+    return false;
+  }
+  if (streaming_ && chunked_) {
+    iovec iov{const_cast<char*>(kLastChunk), sizeof kLastChunk - 1};
+    if (connection_.send(&iov, 1, kClientSendTimeoutMs) < 0) {
+      broken_ = true;
+      return false;
+    }
+  }
+  return keepAlive_ && started() && !broken_;
+}
+
+void ClientResponder::sendFallback(int status, const std::string& json) {
   if (started()) {
     return;
   }

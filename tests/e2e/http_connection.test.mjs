@@ -111,3 +111,55 @@ test('a client that closes between requests does not disturb the next one', asyn
   const r = await post(agent, '/v1beta/models/mock-1:generateContent', body);
   assert.equal(r.status, 200);
 });
+
+test('a chunked request body is read whole, and the next request on the connection still works', async () => {
+  const chunks = [body.slice(0, 10), body.slice(10, 25), body.slice(25)];
+  const chunked = chunks.map((c) => `${Buffer.byteLength(c).toString(16)}\r\n${c}\r\n`).join('') + '0\r\n\r\n';
+  const head = `POST /v1beta/models/mock-1:generateContent HTTP/1.1\r\nHost: x\r\n` +
+    `Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`;
+  const second = `POST /v1beta/models/mock-1:generateContent HTTP/1.1\r\nHost: x\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Connection: close\r\n\r\n${body}`;
+  // The chunks arrive in separate packets, and the second request right behind the first body.
+  const out = await exchange([head, chunked.slice(0, 7), chunked.slice(7) + second], { gapMs: 50 });
+  assert.deepEqual(out.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 200'], out);
+  assert.equal(out.split('mock: ping').length - 1, 2, out);
+});
+
+test('Content-Length together with Transfer-Encoding is refused with 400 and a close', async () => {
+  const out = await exchange([`POST /v1beta/models/mock-1:generateContent HTTP/1.1\r\nHost: x\r\n` +
+    `Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`]);
+  assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  assert.match(out, /\r\nConnection: close\r\n/i);
+  assert.match(out, /both Transfer-Encoding and Content-Length/);
+});
+
+test('a request head over 64 KiB gets 431', async () => {
+  const out = await exchange([`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`]);
+  assert.match(out, /^HTTP\/1\.1 431 /);
+});
+
+test('an HTTP/1.0 request gets an HTTP/1.0 answer with its length, then the close', async () => {
+  const out = await exchange([`POST /v1beta/models/mock-1:generateContent HTTP/1.0\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`]);
+  assert.match(out, /^HTTP\/1\.0 200 OK\r\n/);
+  const [head, payload] = out.split('\r\n\r\n');
+  assert.equal(Number(head.match(/\r\ncontent-length: (\d+)/i)[1]), Buffer.byteLength(payload));
+  assert.match(payload, /mock: ping/);
+});
+
+test('a body over max_body_bytes gets 413 in the API\'s own error shape, unread, and the connection closes', async () => {
+  const small = await startProxy({ config: 'default_backend: mock\nmax_body_bytes: 1024\nbackends:\n  mock:\n    type: mock\n' });
+  try {
+    const big = JSON.stringify({ model: 'mock-1', messages: [{ role: 'user', content: 'x'.repeat(4096) }] });
+    const res = await fetch(`${small.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    assert.equal(res.status, 413);
+    assert.equal(res.headers.get('connection'), 'close');
+    const err = await res.json();
+    assert.match(err.error.message, /larger than 1024 bytes/);
+    assert.equal(typeof err.error.type, 'string', 'OpenAI error shape');
+  } finally {
+    await small.close();
+  }
+});

@@ -1,0 +1,218 @@
+#include "server/client_connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "services/body_decoder.h"
+
+namespace llmp::host {
+namespace {
+
+constexpr size_t kInitialBufferSize = 16 * 1024;
+constexpr size_t kMinReadSpace = 4 * 1024;
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// Moves a view that points into [from, ...) to the same offset in `to`.
+const char* rebase(const char* p, const char* from, const char* to) {
+  return p == nullptr ? nullptr : to + (p - from);
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(int fd, std::string remoteAddress)
+    : fd_(fd), remote_(std::move(remoteAddress)), in_(kInitialBufferSize) {}
+
+void ClientConnection::consume(size_t n) {
+  begin_ += n;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+  }
+}
+
+bool ClientConnection::fill() {
+  if (in_.size() - end_ < kMinReadSpace) {
+    if (begin_ > 0) {
+      std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (in_.size() - end_ < kMinReadSpace) {
+      in_.resize(in_.size() * 2);
+    }
+  }
+  if (readTimeoutMs_ != receiveTimeoutMs_) {
+    // Set only when it changes: a keep-alive connection pays this syscall once, not per read.
+    timeval tv{readTimeoutMs_ / 1000, (readTimeoutMs_ % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    receiveTimeoutMs_ = readTimeoutMs_;
+  }
+  ssize_t n = 0;
+  do {
+    n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    return false;  // closed, failed, or EAGAIN after SO_RCVTIMEO ran out
+  }
+  end_ += static_cast<size_t>(n);
+  return true;
+}
+
+void ClientConnection::keepHead(size_t headLength) {
+  const char* from = data();
+  headBytes_.assign(from, headLength);
+  const char* to = headBytes_.data();
+  head_.method = std::string_view(rebase(head_.method.data(), from, to), head_.method.size());
+  head_.target = std::string_view(rebase(head_.target.data(), from, to), head_.target.size());
+  for (llmp_header& h : head_.headers) {
+    h.name.ptr = rebase(h.name.ptr, from, to);
+    h.value.ptr = rebase(h.value.ptr, from, to);
+  }
+}
+
+ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
+  bodyPending_ = false;
+  for (;;) {
+    if (buffered() > 0) {
+      size_t headLength = 0;
+      switch (parseRequestHead(std::string_view(data(), buffered()), &head_, &headLength, why)) {
+        case HeadParse::Complete:
+          keepHead(headLength);
+          consume(headLength);
+          bodyPending_ = head_.hasBody();
+          return ReadHead::Ok;
+        case HeadParse::Malformed:
+          return ReadHead::Malformed;
+        case HeadParse::TooLarge:
+          return ReadHead::TooLarge;
+        case HeadParse::Incomplete:
+          break;
+      }
+    }
+    if (!fill()) {
+      return ReadHead::Closed;
+    }
+  }
+}
+
+ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::string* body) {
+  body->clear();
+  if (!bodyPending_) {
+    return ReadBody::Ok;
+  }
+  if (head_.contentLength >= 0 && static_cast<uint64_t>(head_.contentLength) > maxBytes) {
+    return ReadBody::TooLarge;  // not even 100 Continue: the client need not send it
+  }
+  if (head_.expectContinue && buffered() == 0) {
+    iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
+    if (send(&iov, 1, readTimeoutMs_) < 0) {
+      return ReadBody::Failed;
+    }
+  }
+  if (!head_.chunked) {
+    const auto length = static_cast<size_t>(head_.contentLength);
+    body->resize(length);
+    size_t got = std::min(buffered(), length);
+    std::memcpy(body->data(), data(), got);
+    consume(got);
+    // The rest straight into the body: never past its end, so a pipelined request stays unread.
+    while (got < length) {
+      if (!fill()) {
+        return ReadBody::Failed;
+      }
+      const size_t take = std::min(buffered(), length - got);
+      std::memcpy(body->data() + got, data(), take);
+      consume(take);
+      got += take;
+    }
+    bodyPending_ = false;
+    return ReadBody::Ok;
+  }
+
+  services::BodyDecoder decoder(services::BodyDecoder::Mode::Chunked, 0);
+  bool tooLarge = false;
+  auto onData = [&](std::string_view piece) {
+    if (body->size() + piece.size() > maxBytes) {
+      tooLarge = true;
+      return false;
+    }
+    body->append(piece);
+    return true;
+  };
+  for (;;) {
+    if (buffered() > 0) {
+      const size_t fed = buffered();
+      services::BodyDecoder::Fed result;
+      try {
+        result = decoder.feed(data(), fed, onData);
+      } catch (const services::BodyFramingError&) {
+        return ReadBody::Failed;
+      }
+      if (result == services::BodyDecoder::Fed::Stopped) {
+        return tooLarge ? ReadBody::TooLarge : ReadBody::Failed;
+      }
+      if (result == services::BodyDecoder::Fed::Complete) {
+        consume(fed - decoder.leftover());  // what follows is the next request
+        bodyPending_ = false;
+        return ReadBody::Ok;
+      }
+      consume(fed);
+    }
+    if (!fill()) {
+      return ReadBody::Failed;
+    }
+  }
+}
+
+ssize_t ClientConnection::send(iovec* iov, int count, int timeoutMs) {
+  size_t total = 0;
+  for (int i = 0; i < count; ++i) {
+    total += iov[i].iov_len;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  size_t done = 0;
+  while (done < total) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+      size_t skip = static_cast<size_t>(n);
+      while (count > 0 && skip >= iov->iov_len) {
+        skip -= iov->iov_len;
+        ++iov;
+        --count;
+      }
+      if (count > 0) {
+        iov->iov_base = static_cast<char*>(iov->iov_base) + skip;
+        iov->iov_len -= skip;
+      }
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      return -1;
+    }
+    if (timeoutMs < 0) {
+      return static_cast<ssize_t>(done);
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    pollfd p{fd_, POLLOUT, 0};
+    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+      return -1;  // the client has read nothing for the whole timeout
+    }
+  }
+  return static_cast<ssize_t>(done);
+}
+
+}  // namespace llmp::host

@@ -1,0 +1,75 @@
+// One client's TCP connection on the server side: the bytes read but not consumed yet, the head
+// of the request being served, and reads and writes with timeouts on the raw socket.
+//
+// Reads block in recv(2) with SO_RCVTIMEO, so waiting for the next keep-alive request costs one
+// syscall; the peer's address is formatted once per connection, not once per request.
+// Pipelined requests stay buffered until their turn.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "server/request_head.h"
+
+namespace llmp::host {
+
+class ClientConnection {
+ public:
+  // fd stays owned by the caller. remoteAddress: "ip:port" of the client.
+  ClientConnection(int fd, std::string remoteAddress);
+
+  int fd() const { return fd_; }
+  const std::string& remoteAddress() const { return remote_; }
+
+  // How long each read waits for the client (the wait for the next request included). Applied
+  // with the next read.
+  void setReadTimeoutMs(int ms) { readTimeoutMs_ = ms > 0 ? ms : 1; }
+
+  enum class ReadHead { Ok, Closed, Malformed, TooLarge };
+  // Reads the next request's head. Closed: the client closed, went silent or failed before a
+  // whole head arrived. On Malformed or TooLarge *why says why.
+  ReadHead readHead(const char** why);
+  const RequestHead& head() const { return head_; }
+
+  enum class ReadBody { Ok, TooLarge, Failed };
+  // Reads the body the head announced (Content-Length or chunked) into *body, sending
+  // 100 Continue first when the client waits for it. TooLarge: the body exceeds maxBytes (it is
+  // left unread). Failed: the client closed, stalled for the read timeout, or broke the chunked
+  // framing.
+  ReadBody readBody(size_t maxBytes, std::string* body);
+  // True while the current request's body is still unread: the connection cannot carry another
+  // request.
+  bool bodyPending() const { return bodyPending_; }
+
+  // Sends every byte of iov, waiting at most timeoutMs for a client that reads nothing; with
+  // timeoutMs < 0 makes one non-blocking attempt. Returns the bytes sent, or -1 once the client
+  // is gone or the timeout ran out. iov is consumed.
+  ssize_t send(iovec* iov, int count, int timeoutMs);
+
+ private:
+  // Reads whatever the socket has (at least one byte) into the buffer; false on close, error or
+  // when nothing came within the read timeout.
+  bool fill();
+  size_t buffered() const { return end_ - begin_; }
+  const char* data() const { return in_.data() + begin_; }
+  void consume(size_t n);
+  // Points the parsed head's views at headBytes_, which outlives the read buffer's changes.
+  void keepHead(size_t headLength);
+
+  int fd_;
+  std::string remote_;
+  int readTimeoutMs_ = 60000;
+  int receiveTimeoutMs_ = -1;  // what SO_RCVTIMEO is set to
+  std::vector<char> in_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  std::string headBytes_;
+  RequestHead head_;
+  bool bodyPending_ = false;
+};
+
+}  // namespace llmp::host
