@@ -1,72 +1,15 @@
 #include "server/request_head.h"
 
-#include <cstring>
-
 #include <llmp/cpp/bytes.hpp>
+
+#include "http/head_syntax.h"
 
 namespace llmp::host {
 namespace {
 
-bool isTokenChar(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  if ((u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z')) {
-    return true;
-  }
-  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) {
-    return false;
-  }
-  for (char c : s) {
-    if (!isTokenChar(c)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// The next line of `rest` without its line ending (CR LF, or a bare LF, RFC 9112 §2.2); false
-// when no line ending has arrived yet.
-bool nextLine(std::string_view& rest, std::string_view* line) {
-  const size_t lf = rest.find('\n');
-  if (lf == std::string_view::npos) {
-    return false;
-  }
-  *line = rest.substr(0, lf);
-  if (!line->empty() && line->back() == '\r') {
-    line->remove_suffix(1);
-  }
-  rest.remove_prefix(lf + 1);
-  return true;
-}
-
-// Calls fn for every comma-separated element of a list-valued field (RFC 9110 §5.6.1).
-template <typename Fn>
-void forEachListElement(std::string_view value, Fn fn) {
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    std::string_view element = trimOws(value.substr(0, comma));
-    if (!element.empty()) {
-      fn(element);
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    value.remove_prefix(comma + 1);
-  }
-}
+using http::forEachListElement;
+using http::isToken;
+using http::nextLine;
 
 bool parseRequestLine(std::string_view line, RequestHead* head) {
   const size_t sp1 = line.find(' ');
@@ -95,21 +38,6 @@ bool parseRequestLine(std::string_view line, RequestHead* head) {
   } else {
     return false;
   }
-  return true;
-}
-
-bool parseContentLength(std::string_view value, int64_t* out) {
-  if (value.empty() || value.size() > 18) {
-    return false;  // 18 digits stay below INT64_MAX
-  }
-  int64_t n = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    n = n * 10 + (c - '0');
-  }
-  *out = n;
   return true;
 }
 
@@ -152,22 +80,17 @@ HeadParse parseRequestHead(std::string_view buffer, RequestHead* head, size_t* h
     if (line.empty()) {
       break;  // end of the head
     }
-    if (line.front() == ' ' || line.front() == '\t') {
-      *why = "obsolete line folding in a header field";
-      return HeadParse::Malformed;
-    }
-    const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !isToken(line.substr(0, colon))) {
-      *why = "malformed header field";
-      return HeadParse::Malformed;
-    }
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trimOws(line.substr(colon + 1));
-    for (char c : value) {
-      if ((static_cast<unsigned char>(c) < ' ' && c != '\t') || c == '\x7f') {
-        *why = "control character in a header value";
+    std::string_view name;
+    std::string_view value;
+    switch (http::parseFieldLine(line, &name, &value)) {
+      case http::FieldLine::Ok:
+        break;
+      case http::FieldLine::Folded:
+        *why = "obsolete line folding in a header field";
         return HeadParse::Malformed;
-      }
+      case http::FieldLine::Malformed:
+        *why = "malformed header field";
+        return HeadParse::Malformed;
     }
     if (head->headers.size() >= kMaxHeaderFields) {
       *why = "too many header fields";
@@ -178,7 +101,7 @@ HeadParse parseRequestHead(std::string_view buffer, RequestHead* head, size_t* h
     if (iequals(name, "content-length")) {
       int64_t n = 0;
       // Repeated Content-Length fields must agree, or the body's end is ambiguous.
-      if (!parseContentLength(value, &n) || (head->contentLength >= 0 && head->contentLength != n)) {
+      if (!http::parseContentLength(value, &n) || (head->contentLength >= 0 && head->contentLength != n)) {
         *why = "invalid Content-Length";
         return HeadParse::Malformed;
       }

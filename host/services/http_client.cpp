@@ -1,13 +1,17 @@
 #include "services/http_client.h"
 
 #include <Poco/Exception.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketImpl.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Timespan.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cctype>
@@ -20,8 +24,10 @@
 
 #include "log/log.h"
 #include "services/body_decoder.h"
+#include "http/head_syntax.h"
 #include "services/clock.h"
 #include "services/http_url.h"
+#include "services/response_head.h"
 #include "services/stream_relay.h"
 
 namespace llmp::host::services {
@@ -42,17 +48,6 @@ struct Failure {
 // The total timeout ran out before a blocking step could start.
 struct TotalTimeout {};
 
-bool isTokenChar(char c) {
-  if (std::isalnum(static_cast<unsigned char>(c))) {
-    return true;
-  }
-  return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != '\0';
-}
-
-bool isToken(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), isTokenChar);
-}
-
 bool isValidHeaderValue(std::string_view s) {
   return std::none_of(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
 }
@@ -71,26 +66,28 @@ class Scratch {
  public:
   Scratch() {
     if (depth_++ == 0) {
-      buffer_ = shared().buffer.data();
-      headers_ = &shared().headers;
+      buffers_ = &shared();
     } else {
       own_ = std::make_unique<Buffers>();
-      buffer_ = own_->buffer.data();
-      headers_ = &own_->headers;
+      buffers_ = own_.get();
     }
-    headers_->clear();
+    buffer_ = buffers_->buffer.data();
   }
   ~Scratch() { --depth_; }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 
   char* buffer() { return buffer_; }
-  std::vector<llmp_header>& headers() { return *headers_; }
+  std::string& requestHead() { return buffers_->requestHead; }
+  std::string& responseBytes() { return buffers_->responseBytes; }
+  ResponseHead& response() { return buffers_->response; }
 
  private:
   struct Buffers {
     std::vector<char> buffer = std::vector<char>(kReadBufferSize);
-    std::vector<llmp_header> headers;
+    std::string requestHead;    // the request's head as sent
+    std::string responseBytes;  // the response head as received, and body bytes read with it
+    ResponseHead response;      // views into responseBytes
   };
   static Buffers& shared() {
     thread_local Buffers buffers;
@@ -98,13 +95,52 @@ class Scratch {
   }
   static thread_local int depth_;
   std::unique_ptr<Buffers> own_;
+  Buffers* buffers_ = nullptr;
   char* buffer_ = nullptr;
-  std::vector<llmp_header>* headers_ = nullptr;
 };
 thread_local int Scratch::depth_ = 0;
 
 std::string truncatedBodyMessage(const std::string& where) {
   return "the connection to " + where + " closed before the full body was received";
+}
+
+// Sends every byte on a blocking socket whose SO_SNDTIMEO bounds each wait.
+void sendAllPlain(int fd, iovec* iov, int count) {
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        throw Poco::TimeoutException("send timed out");
+      }
+      throw Poco::Net::NetException(std::string("send failed: ") + std::strerror(errno));
+    }
+    size_t skip = static_cast<size_t>(n);
+    while (count > 0 && skip >= iov->iov_len) {
+      skip -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + skip;
+      iov->iov_len -= skip;
+    }
+  }
+}
+
+void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data) {
+  while (!data.empty()) {
+    const int n = socket.sendBytes(data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+    if (n <= 0) {
+      throw Poco::Net::NetException("the request could not be written");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 Poco::Timespan millis(int64_t ms) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(ms) * 1000); }
@@ -214,7 +250,7 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   };
   Exchange ex;
   std::string_view method = view(r.method);
-  if (!isToken(method)) {
+  if (!http::isToken(method)) {
     return invalid("invalid HTTP method");
   }
   ex.method.assign(method);
@@ -227,7 +263,7 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   }
   for (size_t i = 0; i < r.header_count; ++i) {
     std::string_view name = view(r.headers[i].name);
-    if (!isToken(name)) {
+    if (!http::isToken(name)) {
       return invalid("invalid request header name");
     }
     if (!isValidHeaderValue(view(r.headers[i].value))) {
@@ -292,14 +328,22 @@ StreamRelay& HttpClient::relay() {
 
 // Reads the rest of the body on the calling thread, blocking.
 void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
-                          bool* peerClosed) {
+                          std::string_view early, bool* peerClosed) {
   const std::string& where = ex.url.endpoint;
   const llmp_http_response_sink& sink = *ex.sink;
   auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
   char* buf = ex.scratch->buffer();
   while (!decoder.complete() && !*peerClosed) {
-    conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
-    int n = conn.readSome(buf, kReadBufferSize);
+    const char* data = buf;
+    int n;
+    if (!early.empty()) {
+      data = early.data();  // body bytes that came in with the head
+      n = static_cast<int>(early.size());
+      early = {};
+    } else {
+      conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
+      n = conn.readSome(buf, kReadBufferSize);
+    }
     if (n <= 0) {
       if (!decoder.closeEndsBody()) {
         throw Failure{LLMP_E_UNAVAILABLE, truncatedBodyMessage(where)};
@@ -308,7 +352,7 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
       break;
     }
     try {
-      if (decoder.feed(buf, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
+      if (decoder.feed(data, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
         ex.cancelled = true;
         return;
       }
@@ -321,11 +365,14 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
 // Hands the body to an I/O thread and waits. Returns the exchange's outcome when the relay
 // finished it, or nothing when the rest of the body is this thread's to read.
 std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConnection& conn,
-                                                         BodyDecoder& decoder, bool* peerClosed) {
+                                                         BodyDecoder& decoder,
+                                                         std::string_view early,
+                                                         bool* peerClosed) {
   const std::string& where = ex.url.endpoint;
   RelayedBody body;
   body.conn = &conn;
   body.decoder = &decoder;
+  body.early = early;
   body.sink = ex.sink;
   body.idleMs = ex.idleMs;
   body.deadlineMs = ex.deadlineMs;
@@ -373,6 +420,85 @@ std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConne
   return out;
 }
 
+// Writes the request head and body: one sendmsg on a plain connection, one TLS write for a
+// small request over TLS.
+void HttpClient::sendRequest(Exchange& ex, HttpConnection& conn) {
+  std::string& head = ex.scratch->requestHead();
+  head.clear();
+  head.append(ex.method).append(" ").append(ex.url.target).append(" HTTP/1.1\r\n");
+  bool hasHost = false;
+  for (size_t i = 0; i < ex.headerCount; ++i) {
+    const std::string_view name = view(ex.headers[i].name);
+    if (isManagedHeader(name)) {
+      continue;
+    }
+    hasHost = hasHost || iequals(name, "host");
+    head.append(name).append(": ").append(view(ex.headers[i].value)).append("\r\n");
+  }
+  if (!hasHost) {
+    head.append("Host: ").append(ex.url.hostHeader).append("\r\n");
+  }
+  if (ex.noReuse) {
+    head.append("Connection: close\r\n");
+  }
+  if (!ex.body.empty() || methodHasBody(ex.method)) {
+    head.append("Content-Length: ").append(std::to_string(ex.body.size())).append("\r\n");
+  }
+  head.append("\r\n");
+
+  Poco::Net::StreamSocket& socket = conn.session().socket();
+  if (ex.url.tls) {
+    constexpr size_t kCoalesceLimit = 64 * 1024;  // copy a small body rather than write twice
+    if (!ex.body.empty() && ex.body.size() <= kCoalesceLimit) {
+      head.append(ex.body);
+      sendAllTls(socket, head);
+    } else {
+      sendAllTls(socket, head);
+      sendAllTls(socket, ex.body);
+    }
+    return;
+  }
+  iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(ex.body.data()), ex.body.size()}};
+  sendAllPlain(socket.impl()->sockfd(), iov, ex.body.empty() ? 1 : 2);
+}
+
+// Reads until the response head is complete (skipping interim 1xx heads) and parses it into
+// *response. Returns the body bytes that arrived with the head.
+std::string_view HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn,
+                                              ResponseHead* response) {
+  std::string& bytes = ex.scratch->responseBytes();
+  bytes.clear();
+  size_t start = 0;  // where the current head begins (after interim responses)
+  char* buf = ex.scratch->buffer();
+  for (;;) {
+    if (bytes.size() > start) {
+      size_t headLength = 0;
+      const char* why = "";
+      const std::string_view rest(bytes.data() + start, bytes.size() - start);
+      switch (parseResponseHead(rest, response, &headLength, &why)) {
+        case ResponseParse::Complete:
+          if (response->status >= 100 && response->status < 200 && response->status != 101) {
+            start += headLength;  // 100 Continue, 103 Early Hints: the answer follows
+            continue;
+          }
+          return rest.substr(headLength);
+        case ResponseParse::Malformed:
+          throw Poco::Net::MessageException(why);
+        case ResponseParse::Incomplete:
+          break;
+      }
+    }
+    const int n = conn.readSome(buf, kReadBufferSize);
+    if (n <= 0) {
+      if (bytes.empty()) {
+        throw Poco::Net::NoMessageException();
+      }
+      throw Poco::Net::MessageException("the connection closed in the middle of the response head");
+    }
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+}
+
 HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reused) {
   Outcome out;
   Phase phase = Phase::Connect;
@@ -385,44 +511,20 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
     }
 
     phase = Phase::Send;
-    session.setKeepAlive(!ex.noReuse);
-    Poco::Net::HTTPRequest request(ex.method, ex.url.target, Poco::Net::HTTPMessage::HTTP_1_1);
-    for (size_t i = 0; i < ex.headerCount; ++i) {
-      std::string_view name = view(ex.headers[i].name);
-      if (!isManagedHeader(name)) {
-        request.add(std::string(name), str(ex.headers[i].value));
-      }
-    }
-    if (!ex.body.empty() || methodHasBody(ex.method)) {
-      request.setContentLength64(static_cast<Poco::Int64>(ex.body.size()));
-    }
-    std::ostream& os = session.sendRequest(request);
-    if (!ex.body.empty()) {
-      os.write(ex.body.data(), static_cast<std::streamsize>(ex.body.size()));
-    }
-    os.flush();
-    if (session.networkException() != nullptr) {
-      session.networkException()->rethrow();
-    }
-    if (!os.good()) {
-      throw Poco::Net::NetException("the request could not be written");
-    }
+    sendRequest(ex, conn);
 
     phase = Phase::Head;
     conn.setReceiveTimeoutMs(ex.bounded(ex.firstByteMs));
-    Poco::Net::HTTPResponse response;
-    session.receiveResponse(response);
+    ResponseHead& response = ex.scratch->response();
+    const std::string_view early = readResponseHead(ex, conn, &response);
 
     phase = Phase::Body;
-    int32_t status = static_cast<int32_t>(response.getStatus());
+    const int32_t status = response.status;
     if (ex.sink->on_head != nullptr) {
-      std::vector<llmp_header>& heads = ex.scratch->headers();
-      for (const auto& [name, value] : response) {
-        heads.push_back(llmp_header{toBytes(name), toBytes(value)});
-      }
       llmp_status rc;
       try {
-        rc = ex.sink->on_head(ex.sink->ctx, status, heads.data(), heads.size());
+        rc = ex.sink->on_head(ex.sink->ctx, status, response.headers.data(),
+                              response.headers.size());
       } catch (...) {
         rc = LLMP_E_INTERNAL;
       }
@@ -437,27 +539,31 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
     uint64_t length = 0;
     if (ex.method == "HEAD" || status < 200 || status == 204 || status == 304) {
       mode = BodyDecoder::Mode::None;
-    } else if (response.getChunkedTransferEncoding()) {
+    } else if (response.chunked) {
       mode = BodyDecoder::Mode::Chunked;
-    } else if (response.hasContentLength()) {
+    } else if (response.contentLength >= 0 && !response.closeDelimited) {
       mode = BodyDecoder::Mode::Length;
-      length = static_cast<uint64_t>(std::max<Poco::Int64>(0, response.getContentLength64()));
+      length = static_cast<uint64_t>(response.contentLength);
     }
     BodyDecoder decoder(mode, length);
     bool peerClosed = false;
+    // Bytes after the head that no body takes: the server sent more than its head announced.
+    const bool surplus = !early.empty() && decoder.complete();
+    std::string_view unread = decoder.complete() ? std::string_view() : early;
     if (ex.bodyOnIoThread && !decoder.complete()) {
-      std::optional<Outcome> relayed = relayBody(ex, conn, decoder, &peerClosed);
+      std::optional<Outcome> relayed = relayBody(ex, conn, decoder, unread, &peerClosed);
       if (relayed) {
         return *relayed;
       }
+      unread = {};  // the relay decoded them
     }
-    readBody(ex, conn, decoder, &peerClosed);
+    readBody(ex, conn, decoder, unread, &peerClosed);
     if (ex.cancelled) {
       out.status = LLMP_E_CANCELLED;
       out.message = "the response sink cancelled the request to " + where;
       return out;
     }
-    out.poolable = !ex.noReuse && !peerClosed && response.getKeepAlive() &&
+    out.poolable = !ex.noReuse && !peerClosed && response.keepAlive && !surplus &&
                    decoder.leavesConnectionReusable() && conn.bufferedBytes() == 0;
     return out;
   } catch (const Failure& f) {

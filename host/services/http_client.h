@@ -14,11 +14,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <Poco/Net/Context.h>
 
 #include "services/body_decoder.h"
 #include "services/connection_pool.h"
+#include "services/response_head.h"
 #include "services/stream_relay.h"
 
 namespace llmp::host::services {
@@ -58,9 +60,13 @@ class HttpClient {
   llmp_status fetchImpl(const llmp_http_request& request, const llmp_http_response_sink& sink,
                         const llmp_error_sink* err);
   Outcome run(Exchange& ex, HttpConnection& conn, bool reused);
-  void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, bool* peerClosed);
+  void sendRequest(Exchange& ex, HttpConnection& conn);
+  std::string_view readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response);
+  void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, std::string_view early,
+                bool* peerClosed);
+  // early: body bytes read with the head, decoded before anything else.
   std::optional<Outcome> relayBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
-                                   bool* peerClosed);
+                                   std::string_view early, bool* peerClosed);
   StreamRelay& relay();
   Poco::Net::Context::Ptr tlsContext();
 

@@ -130,6 +130,8 @@ bool parseHttpUrl(std::string_view url, HttpUrl* out, std::string* error) {
   out->endpoint.push_back(':');
   out->endpoint.append(std::to_string(out->port));
   out->poolKey.assign(out->tls ? "https://" : "http://").append(out->endpoint);
+  const bool defaultPort = out->port == (out->tls ? 443 : 80);
+  out->hostHeader = defaultPort ? out->endpoint.substr(0, out->endpoint.rfind(':')) : out->endpoint;
   return true;
 }
 

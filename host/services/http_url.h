@@ -15,6 +15,7 @@ struct HttpUrl {
   std::string target;  // origin-form request target: path and query, never empty
   std::string endpoint;  // "host:port" for messages ("[::1]:8080" for IPv6)
   std::string poolKey;   // "scheme://host:port"
+  std::string hostHeader;  // the Host field: endpoint without the scheme's default port
 };
 
 // False with *error set for anything but a well-formed absolute http(s) URL.

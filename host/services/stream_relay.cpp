@@ -186,8 +186,8 @@ struct StreamRelay::Loop {
                    std::string("cannot watch the connection: ") + std::strerror(errno)});
         continue;
       }
-      // Bytes that arrived with the response head sit in the session's buffer (or in TLS's),
-      // where epoll cannot see them: read them now.
+      // Bytes that arrived with the response head (RelayedBody::early, TLS's buffer) are where
+      // epoll cannot see them: decode them now.
       serve(s);
     }
     return !stopping;
@@ -208,7 +208,14 @@ struct StreamRelay::Loop {
     auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
     for (;;) {
       int n;
-      try {
+      const char* data = buffer_.data();
+      const bool early = !b.early.empty();
+      if (early) {
+        // Body bytes that came in with the response head: decoded here like any others.
+        data = b.early.data();
+        n = static_cast<int>(b.early.size());
+        b.early = {};
+      } else try {
         n = b.conn->readSome(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
       } catch (const Poco::Exception& e) {
         finish(s, {RelayOutcome::Kind::Failed,
@@ -233,7 +240,7 @@ struct StreamRelay::Loop {
       s->idleDeadlineMs = monotonicMs() + b.idleMs;
       BodyDecoder::Fed fed;
       try {
-        fed = b.decoder->feed(buffer_.data(), static_cast<size_t>(n), onData);
+        fed = b.decoder->feed(data, static_cast<size_t>(n), onData);
       } catch (const BodyFramingError& e) {
         finish(s, {RelayOutcome::Kind::Failed, e.what()});
         return;
@@ -250,7 +257,7 @@ struct StreamRelay::Loop {
         finish(s, {RelayOutcome::Kind::HandedBack, {}});
         return;
       }
-      if (!b.tls && static_cast<size_t>(n) < buffer_.size()) {
+      if (!early && !b.tls && static_cast<size_t>(n) < buffer_.size()) {
         return;  // level-triggered: anything left is reported again
       }
     }

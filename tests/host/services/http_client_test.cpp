@@ -325,6 +325,49 @@ TEST_P(HttpFetchTest, ServerClosingMidChunkedBodyIsUnavailable) {
   EXPECT_EQ(got.body, "hello");
 }
 
+TEST_P(HttpFetchTest, InterimResponsesAreSkippedAndTheHostFieldIsSent) {
+  std::string head;
+  RawServer server([&head](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s, &head);
+    RawServer::sendAll(s, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                          "HTTP/1.1 201 Created\r\nX-Final: yes\r\nContent-Length: 4\r\n\r\ndone");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(get(server.url("/interim"), &got, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(got.status, 201);
+  EXPECT_EQ(got.body, "done");
+  EXPECT_EQ(got.header("x-final"), "yes");
+  EXPECT_NE(head.find("GET /interim HTTP/1.1\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("Host: 127.0.0.1:" + std::to_string(server.port()) + "\r\n"),
+            std::string::npos)
+      << head;
+}
+
+TEST_P(HttpFetchTest, ATransferCodingOtherThanChunkedRunsToTheClose) {
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s);
+    // Content-Length is overridden by Transfer-Encoding; the body ends with the close.
+    RawServer::sendAll(s, "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\n"
+                          "all of this");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  ASSERT_EQ(get(server.url("/te"), &got, &err), LLMP_OK) << err.message;
+  EXPECT_EQ(got.body, "all of this");
+}
+
+TEST_P(HttpFetchTest, AMalformedResponseHeadIsUnavailable) {
+  RawServer server([](Poco::Net::StreamSocket& s, int) {
+    RawServer::readRequestHead(s);
+    RawServer::sendAll(s, "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n");
+  });
+  llmp::HttpResponse got;
+  llmp::ErrorRecord err;
+  EXPECT_EQ(get(server.url("/bad"), &got, &err), LLMP_E_UNAVAILABLE);
+  EXPECT_NE(err.message.find("malformed HTTP response"), std::string::npos) << err.message;
+}
+
 TEST_P(HttpFetchTest, BodyEndedByCloseIsComplete) {
   RawServer server([](Poco::Net::StreamSocket& s, int) {
     RawServer::readRequestHead(s);
