@@ -166,6 +166,19 @@ start_sse_upstream() { # start_sse_upstream <events> <delay ms>: bench/sse_upstr
   die "sse_upstream did not start: $(cat "$out/sse_upstream.err")"
 }
 
+# start_generate_upstream: the upstream for the non-streaming rows, as fake_pid/fake_port.
+# BENCH_UPSTREAM=epoll (default): bench/sse_upstream, one epoll thread with a fixed answer;
+# BENCH_UPSTREAM=fake: the test fake (tests/fakes, a thread per connection), as in runs 1-6.
+start_generate_upstream() {
+  if [[ "${BENCH_UPSTREAM:-epoll}" == fake ]]; then
+    start_fake fake --threads 512
+  else
+    start_sse_upstream 1 0
+    fake_pid="$upstream_pid"
+    fake_port="$upstream_port"
+  fi
+}
+
 proxy_pid=""
 proxy_port=""
 start_proxy() { # start_proxy <name> <upstream port> [pin...]: llm-proxy, gemini backend -> fake

@@ -28,7 +28,7 @@ shim="$build/bench/libllmp_alloc_count.so"
 [[ -f "$shim" ]] || die "$shim is missing (build the llmp_alloc_count target)"
 counts="$tmp/allocations"
 BENCH_PROXY_ENV="${BENCH_PROXY_ENV:-} LD_PRELOAD=$shim LLMP_ALLOC_COUNT_FILE=$counts"
-start_fake fake --threads 512
+start_generate_upstream
 start_proxy "per-request-$scenario" "$fake_port"
 drive() {
   "${pin_load[@]}" wrk -t1 -c"$conns" -d"$1s" -s "$bench/lua/$lua.lua" \

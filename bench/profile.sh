@@ -31,7 +31,7 @@ if [[ "$scenario" == stream ]]; then
   fake_port="$upstream_port"
   echo '{"contents":[{"role":"user","parts":[{"text":"Stream something."}]}]}' >"$tmp/body.json"
 else
-  start_fake fake --threads 512
+  start_generate_upstream
 fi
 
 # drive <seconds>: the load for one scenario.

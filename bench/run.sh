@@ -179,7 +179,7 @@ printf 'idle_rss_kb\t%s\nidle_hwm_kb\t%s\nthreads\t%s\nplugins_in_dir\t%s\nplugi
   "$idle_rss" "$idle_hwm" "$idle_threads" "$idle_plugins" "$idle_mapped" >"$out/idle.tsv"
 
 # ---------------------------------------------------------------- non-streaming scenarios
-start_fake fake --threads 512
+start_generate_upstream
 say "fake upstream on port $fake_port (pid $fake_pid)"
 
 load "$results" "$connections" direct fake "$fake_port" "$gemini_path" gemini "$fake_pid"

@@ -1,7 +1,8 @@
-// sse_upstream: a minimal Gemini streamGenerateContent?alt=sse upstream for the stream benchmark.
-// One thread, one epoll loop, so it holds thousands of streams on a shared core with little
-// jitter (the test fake, tests/fakes, runs one thread per connection and falls behind at 1000
-// streams x 20 ms on one core). Every event's text carries "ts=<steady_clock ns>" taken just
+// sse_upstream: a minimal Gemini upstream for the benchmark: streamGenerateContent?alt=sse, and
+// generateContent with one fixed answer. One thread, one epoll loop, so it holds thousands of
+// streams on a shared core with little jitter, and answers non-streaming requests at a fraction of
+// the test fake's cost (tests/fakes runs one thread per connection: it falls behind at 1000
+// streams x 20 ms on one core, and at 64 connections it took 85 % of the load core). Every event's text carries "ts=<steady_clock ns>" taken just
 // before the write, so bench/stream_bench measures each event's latency from here to the client
 // and the difference between a direct and a proxied run is the delay the proxy adds per event.
 //
@@ -10,7 +11,8 @@
 // Prints "PORT=<n>" first; serves 127.0.0.1 until SIGINT/SIGTERM. Any POST whose path holds
 // ":streamGenerateContent" gets `events` SSE events `delay-ms` apart (the first at once), the
 // last with finishReason STOP and usageMetadata, then the connection is kept alive for the next
-// request. Other requests get 404 in Google's error shape.
+// request. A POST whose path holds ":generateContent" gets one fixed generateContent answer.
+// Other requests get 404 in Google's error shape.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -218,10 +220,27 @@ class Server {
         return;  // the body is still coming
       }
       bool stream = head.find(":streamgeneratecontent") != std::string::npos;
+      bool generate = !stream && head.find(":generatecontent") != std::string::npos;
       c.in.erase(0, end + 4 + length);
+      if (generate) {
+        // The shape of the test fake's answer (tests/fakes), prepared once.
+        static const std::string answer = [] {
+          const std::string body =
+              R"({"candidates":[{"content":{"parts":[{"text":"echo: Say hello in one short sentence."}],)"
+              R"("role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":14,)"
+              R"("candidatesTokenCount":7,"totalTokenCount":21},"modelVersion":"gemini-2.5-flash",)"
+              R"("responseId":"bench-upstream"})";
+          return "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body;
+        }();
+        if (!write(c, answer)) {
+          return;
+        }
+        continue;
+      }
       if (!stream) {
         static const std::string body =
-            R"({"error":{"code":404,"message":"sse_upstream serves streamGenerateContent only","status":"NOT_FOUND"}})";
+            R"({"error":{"code":404,"message":"sse_upstream serves generateContent and streamGenerateContent only","status":"NOT_FOUND"}})";
         if (!write(c, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +
                           std::to_string(body.size()) + "\r\n\r\n" + body)) {
           return;

@@ -2,10 +2,22 @@
 
 namespace llmp::plugins::anthropic {
 
-void ContentAccumulator::apply(const Json& event) {
-  const std::string& type = event.at("type").get_ref<const std::string&>();
-  if (type == "content_block_start") {
-    content_.push_back(event.at("content_block"));
+void ContentAccumulator::apply(const BlockEvent& event) {
+  if (event.type == BlockEvent::Type::Start) {
+    switch (event.block) {
+      case BlockEvent::Block::Text:
+        content_.push_back({{"type", "text"}, {"text", ""}});
+        break;
+      case BlockEvent::Block::Thinking:
+        content_.push_back({{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+        break;
+      case BlockEvent::Block::ToolUse:
+        content_.push_back({{"type", "tool_use"},
+                            {"id", event.id},
+                            {"name", event.name},
+                            {"input", Json::object()}});
+        break;
+    }
     partialJson_.clear();
     return;
   }
@@ -13,21 +25,22 @@ void ContentAccumulator::apply(const Json& event) {
     return;
   }
   Json& block = content_.back();
-  if (type == "content_block_delta") {
-    const Json& delta = event.at("delta");
-    const std::string& kind = delta.at("type").get_ref<const std::string&>();
-    if (kind == "text_delta") {
-      block["text"] = block["text"].get<std::string>() + delta.at("text").get<std::string>();
-    } else if (kind == "thinking_delta") {
-      block["thinking"] =
-          block["thinking"].get<std::string>() + delta.at("thinking").get<std::string>();
-    } else if (kind == "signature_delta") {
-      block["signature"] = delta.at("signature");
-    } else if (kind == "input_json_delta") {
-      partialJson_ += delta.at("partial_json").get<std::string>();
+  if (event.type == BlockEvent::Type::Delta) {
+    switch (event.delta) {
+      case BlockEvent::Delta::Text:
+        block["text"].get_ref<std::string&>().append(event.text);
+        break;
+      case BlockEvent::Delta::Thinking:
+        block["thinking"].get_ref<std::string&>().append(event.text);
+        break;
+      case BlockEvent::Delta::Signature:
+        block["signature"] = std::string(event.text);
+        break;
+      case BlockEvent::Delta::InputJson:
+        partialJson_.append(event.text);
+        break;
     }
-  } else if (type == "content_block_stop" && block["type"] == "tool_use" &&
-             !partialJson_.empty()) {
+  } else if (block["type"] == "tool_use" && !partialJson_.empty()) {
     if (auto input = llmp::parseJson(partialJson_)) {
       block["input"] = std::move(*input);
     }
@@ -41,7 +54,7 @@ RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string
                               const std::string& model,
                               ResponseAssembler::MintToolId mintToolId) {
   ContentAccumulator content;
-  ResponseAssembler assembler([&content](const Json& event) { content.apply(event); },
+  ResponseAssembler assembler([&content](const BlockEvent& event) { content.apply(event); },
                               std::move(mintToolId));
   for (const auto& chunk : chunks) {
     assembler.addChunk(chunk);

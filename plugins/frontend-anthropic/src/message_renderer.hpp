@@ -23,7 +23,7 @@ RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string
 // Applies content-block stream events to a content array, as the Anthropic SDKs do.
 class ContentAccumulator {
  public:
-  void apply(const Json& event);
+  void apply(const BlockEvent& event);
   Json take();
 
  private:

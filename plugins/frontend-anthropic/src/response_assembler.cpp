@@ -12,25 +12,90 @@ int64_t count(const Json& object, const char* name) {
   return it != object.end() && it->is_number() ? it->get<int64_t>() : 0;
 }
 
-std::string stringMember(const Json& object, const char* name) {
+// The member's text, or empty; a view into the chunk, which outlives the events it causes.
+std::string_view stringMember(const Json& object, const char* name) {
   auto it = object.find(name);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  return it != object.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                               : std::string_view();
 }
 
-bool isRefusal(const std::string& finishReason) {
+bool isRefusal(std::string_view finishReason) {
   return finishReason == "SAFETY" || finishReason == "RECITATION" ||
          finishReason == "BLOCKLIST" || finishReason == "PROHIBITED_CONTENT" ||
          finishReason == "SPII" || finishReason.rfind("IMAGE_", 0) == 0;
 }
 
-std::string lower(std::string text) {
+std::string lower(std::string_view view) {
+  std::string text(view);
   for (char& c : text) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return text;
 }
 
+const char* blockTypeName(BlockEvent::Block block) {
+  switch (block) {
+    case BlockEvent::Block::Text:
+      return "text";
+    case BlockEvent::Block::Thinking:
+      return "thinking";
+    case BlockEvent::Block::ToolUse:
+      return "tool_use";
+  }
+  return "text";
+}
+
 }  // namespace
+
+const char* BlockEvent::typeName() const {
+  switch (type) {
+    case Type::Start:
+      return "content_block_start";
+    case Type::Delta:
+      return "content_block_delta";
+    case Type::Stop:
+      return "content_block_stop";
+  }
+  return "content_block_stop";
+}
+
+void writeBlockEvent(JsonWriter& out, const BlockEvent& event) {
+  out.beginObject().key("type").string(event.typeName()).key("index").number(event.index);
+  if (event.type == BlockEvent::Type::Start) {
+    out.key("content_block").beginObject().key("type").string(blockTypeName(event.block));
+    switch (event.block) {
+      case BlockEvent::Block::Text:
+        out.key("text").string("");
+        break;
+      case BlockEvent::Block::Thinking:
+        out.key("thinking").string("").key("signature").string("");
+        break;
+      case BlockEvent::Block::ToolUse:
+        out.key("id").string(event.id).key("name").string(event.name);
+        out.key("input").beginObject().endObject();
+        break;
+    }
+    out.endObject();
+  } else if (event.type == BlockEvent::Type::Delta) {
+    out.key("delta").beginObject();
+    switch (event.delta) {
+      case BlockEvent::Delta::Text:
+        out.key("type").string("text_delta").key("text").string(event.text);
+        break;
+      case BlockEvent::Delta::Thinking:
+        out.key("type").string("thinking_delta").key("thinking").string(event.text);
+        break;
+      case BlockEvent::Delta::Signature:
+        out.key("type").string("signature_delta").key("signature").string(event.text);
+        break;
+      case BlockEvent::Delta::InputJson:
+        out.key("type").string("input_json_delta").key("partial_json").string(event.text);
+        break;
+    }
+    out.endObject();
+  }
+  out.endObject();
+}
 
 Usage usageFromIr(const Json& usageMetadata) {
   Usage usage;
@@ -67,9 +132,9 @@ void ResponseAssembler::addChunk(const Json& chunk) {
     usage_ = usageFromIr(*it);  // cumulative: the last one seen counts
   }
   if (auto it = chunk.find("promptFeedback"); it != chunk.end() && it->is_object()) {
-    std::string reason = stringMember(*it, "blockReason");
+    std::string_view reason = stringMember(*it, "blockReason");
     if (!reason.empty()) {
-      blockReason_ = reason;
+      blockReason_.assign(reason);
     }
   }
   auto candidates = chunk.find("candidates");
@@ -91,31 +156,31 @@ void ResponseAssembler::addChunk(const Json& chunk) {
       }
     }
   }
-  std::string reason = stringMember(candidate, "finishReason");
+  std::string_view reason = stringMember(candidate, "finishReason");
   if (!reason.empty()) {
-    finishReason_ = reason;
-    finishMessage_ = stringMember(candidate, "finishMessage");
+    finishReason_.assign(reason);
+    finishMessage_.assign(stringMember(candidate, "finishMessage"));
   }
 }
 
 void ResponseAssembler::addPart(const Json& part) {
-  std::string signature = stringMember(part, "thoughtSignature");
+  std::string_view signature = stringMember(part, "thoughtSignature");
   auto thought = part.find("thought");
   bool isThought = thought != part.end() && thought->is_boolean() && thought->get<bool>();
 
   if (isThought) {
-    std::string text = stringMember(part, "text");
+    std::string_view text = stringMember(part, "text");
     if (text.empty() && signature.empty()) {
       return;
     }
     if (open_ != Kind::Thinking || thinkingSigned_) {
-      open(Kind::Thinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+      open(Kind::Thinking);
     }
     if (!text.empty()) {
-      delta({{"type", "thinking_delta"}, {"thinking", text}});
+      delta(BlockEvent::Delta::Thinking, text);
     }
     if (!signature.empty()) {
-      delta({{"type", "signature_delta"}, {"signature", signature}});
+      delta(BlockEvent::Delta::Signature, signature);
       thinkingSigned_ = true;
     }
     return;
@@ -136,66 +201,69 @@ void ResponseAssembler::addPart(const Json& part) {
     addSignature(signature);
   }
   if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
-    std::string id = stringMember(*call, "id");
+    std::string id(stringMember(*call, "id"));
     if (id.empty()) {
       id = mintToolId_();
     }
-    Json args = Json::object();
+    std::string args = "{}";
     if (auto it = call->find("args"); it != call->end() && it->is_object()) {
-      args = *it;
+      args = llmp::dumpJson(*it);
     }
-    open(Kind::ToolUse, {{"type", "tool_use"},
-                         {"id", id},
-                         {"name", stringMember(*call, "name")},
-                         {"input", Json::object()}});
-    delta({{"type", "input_json_delta"}, {"partial_json", llmp::dumpJson(args)}});
+    open(Kind::ToolUse, id, stringMember(*call, "name"));
+    delta(BlockEvent::Delta::InputJson, args);
     close();  // Gemini sends each call whole
     sawToolUse_ = true;
     sawVisible_ = true;
     return;
   }
   if (text != part.end() && text->is_string()) {
-    addText(text->get<std::string>());
+    addText(text->get_ref<const std::string&>());
     return;
   }
   if (auto code = part.find("executableCode"); code != part.end() && code->is_object()) {
     addText("\n```" + lower(stringMember(*code, "language")) + "\n" +
-            stringMember(*code, "code") + "\n```\n");
+            std::string(stringMember(*code, "code")) + "\n```\n");
     return;
   }
   if (auto result = part.find("codeExecutionResult");
       result != part.end() && result->is_object()) {
-    addText("\n```\n" + stringMember(*result, "output") + "\n```\n");
+    addText("\n```\n" + std::string(stringMember(*result, "output")) + "\n```\n");
     return;
   }
   // inlineData (generated images) and other part kinds have no Anthropic content block.
 }
 
-void ResponseAssembler::addText(const std::string& text) {
+void ResponseAssembler::addText(std::string_view text) {
   if (text.empty()) {
     return;
   }
   if (open_ != Kind::Text) {
-    open(Kind::Text, {{"type", "text"}, {"text", ""}});
+    open(Kind::Text);
   }
-  delta({{"type", "text_delta"}, {"text", text}});
+  delta(BlockEvent::Delta::Text, text);
   sawVisible_ = true;
 }
 
-void ResponseAssembler::addSignature(const std::string& signature) {
+void ResponseAssembler::addSignature(std::string_view signature) {
   if (open_ != Kind::Thinking || thinkingSigned_) {
-    open(Kind::Thinking, {{"type", "thinking"}, {"thinking", ""}, {"signature", ""}});
+    open(Kind::Thinking);
   }
-  delta({{"type", "signature_delta"}, {"signature", signature}});
+  delta(BlockEvent::Delta::Signature, signature);
   thinkingSigned_ = true;
   close();
 }
 
-void ResponseAssembler::open(Kind kind, Json contentBlock) {
+void ResponseAssembler::open(Kind kind, std::string_view id, std::string_view name) {
   close();
-  onEvent_({{"type", "content_block_start"},
-            {"index", nextIndex_},
-            {"content_block", std::move(contentBlock)}});
+  BlockEvent event;
+  event.type = BlockEvent::Type::Start;
+  event.index = nextIndex_;
+  event.block = kind == Kind::Thinking  ? BlockEvent::Block::Thinking
+                : kind == Kind::ToolUse ? BlockEvent::Block::ToolUse
+                                        : BlockEvent::Block::Text;
+  event.id = id;
+  event.name = name;
+  onEvent_(event);
   open_ = kind;
   thinkingSigned_ = false;
 }
@@ -204,13 +272,21 @@ void ResponseAssembler::close() {
   if (open_ == Kind::None) {
     return;
   }
-  onEvent_({{"type", "content_block_stop"}, {"index", nextIndex_}});
+  BlockEvent event;
+  event.type = BlockEvent::Type::Stop;
+  event.index = nextIndex_;
+  onEvent_(event);
   ++nextIndex_;
   open_ = Kind::None;
 }
 
-void ResponseAssembler::delta(Json delta) {
-  onEvent_({{"type", "content_block_delta"}, {"index", nextIndex_}, {"delta", std::move(delta)}});
+void ResponseAssembler::delta(BlockEvent::Delta kind, std::string_view text) {
+  BlockEvent event;
+  event.type = BlockEvent::Type::Delta;
+  event.index = nextIndex_;
+  event.delta = kind;
+  event.text = text;
+  onEvent_(event);
 }
 
 Outcome ResponseAssembler::finish() {

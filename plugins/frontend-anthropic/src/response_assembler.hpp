@@ -4,10 +4,12 @@
 #pragma once
 
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/json_writer.hpp>
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "errors.hpp"
 
@@ -31,11 +33,31 @@ struct Outcome {
   WireError error;
 };
 
+// One content_block_start, content_block_delta or content_block_stop event, typed: the stream
+// writes it as text straight away and the whole message accumulates it, neither through a DOM.
+// The views are valid during the OnEvent call only.
+struct BlockEvent {
+  enum class Type { Start, Delta, Stop };
+  enum class Block { Text, Thinking, ToolUse };
+  enum class Delta { Text, Thinking, Signature, InputJson };
+
+  Type type = Type::Start;
+  int index = 0;
+  Block block = Block::Text;  // Start
+  std::string_view id;        // Start of a tool_use block
+  std::string_view name;      // Start of a tool_use block
+  Delta delta = Delta::Text;  // Delta
+  std::string_view text;      // Delta: the text, thinking, signature or partial JSON
+
+  const char* typeName() const;  // "content_block_start", ...
+};
+
+// The event as Anthropic streams it: {"type":"content_block_delta","index":0,"delta":{...}}.
+void writeBlockEvent(JsonWriter& out, const BlockEvent& event);
+
 class ResponseAssembler {
  public:
-  // Receives content_block_start / content_block_delta / content_block_stop events (the JSON
-  // objects Anthropic streams, "type" included).
-  using OnEvent = std::function<void(const Json& event)>;
+  using OnEvent = std::function<void(const BlockEvent& event)>;
   // Mints ids for function calls that came without one ("toolu_<24 hex>").
   using MintToolId = std::function<std::string()>;
 
@@ -51,11 +73,12 @@ class ResponseAssembler {
   enum class Kind { None, Text, Thinking, ToolUse };
 
   void addPart(const Json& part);
-  void addText(const std::string& text);
-  void addSignature(const std::string& signature);
-  void open(Kind kind, Json contentBlock);
+  void addText(std::string_view text);
+  void addSignature(std::string_view signature);
+  // Starts a block (closing the open one); id and name only for tool_use.
+  void open(Kind kind, std::string_view id = {}, std::string_view name = {});
   void close();
-  void delta(Json delta);
+  void delta(BlockEvent::Delta kind, std::string_view text);
 
   OnEvent onEvent_;
   MintToolId mintToolId_;

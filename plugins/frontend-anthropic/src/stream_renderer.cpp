@@ -11,6 +11,14 @@ std::string sseEvent(const Json& event) {
   return out;
 }
 
+void appendSseEvent(std::string& out, const BlockEvent& event) {
+  out.append("event: ").append(event.typeName()).append("\ndata: ");
+  JsonWriter writer(std::move(out));
+  writeBlockEvent(writer, event);
+  out = writer.take();
+  out.append("\n\n");
+}
+
 std::string sseError(const WireError& error) {
   return sseEvent({{"type", "error"},
                    {"error", {{"type", error.type}, {"message", error.message}}}});
@@ -21,11 +29,11 @@ StreamRenderer::StreamRenderer(std::string messageId, std::string model,
     : messageId_(std::move(messageId)),
       model_(std::move(model)),
       assembler_(
-          [this](const Json& event) {
+          [this](const BlockEvent& event) {
             if (!started_) {
               pending_ += messageStart();
             }
-            pending_ += sseEvent(event);
+            appendSseEvent(pending_, event);
           },
           std::move(mintToolId)) {}
 

@@ -13,6 +13,8 @@ namespace llmp::plugins::anthropic {
 
 // "event: <type>\ndata: <json>\n\n" (the Anthropic SDKs drop events without an event line).
 std::string sseEvent(const Json& event);
+// The same for a content-block event, appended to out without a DOM.
+void appendSseEvent(std::string& out, const BlockEvent& event);
 std::string sseError(const WireError& error);
 
 class StreamRenderer {

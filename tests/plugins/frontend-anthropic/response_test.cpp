@@ -71,6 +71,40 @@ TEST(StreamRenderer, BlockIndicesIncreaseAndEveryStartIsStopped) {
   EXPECT_EQ(kinds, (std::vector<std::string>{"thinking", "text", "tool_use", "thinking", "text"}));
 }
 
+// Accumulates streamed content-block events into Message content the way the Anthropic SDKs do,
+// from the wire JSON alone.
+class WireAccumulator {
+ public:
+  void apply(const Json& event) {
+    const std::string type = event.at("type");
+    if (type == "content_block_start") {
+      content_.push_back(event.at("content_block"));
+      partialJson_.clear();
+    } else if (type == "content_block_delta") {
+      const Json& delta = event.at("delta");
+      Json& block = content_.back();
+      const std::string kind = delta.at("type");
+      if (kind == "text_delta") {
+        block["text"] = block["text"].get<std::string>() + delta.at("text").get<std::string>();
+      } else if (kind == "thinking_delta") {
+        block["thinking"] =
+            block["thinking"].get<std::string>() + delta.at("thinking").get<std::string>();
+      } else if (kind == "signature_delta") {
+        block["signature"] = delta.at("signature");
+      } else if (kind == "input_json_delta") {
+        partialJson_ += delta.at("partial_json").get<std::string>();
+      }
+    } else if (type == "content_block_stop" && content_.back()["type"] == "tool_use") {
+      content_.back()["input"] = Json::parse(partialJson_.empty() ? "{}" : partialJson_);
+    }
+  }
+  const Json& content() const { return content_; }
+
+ private:
+  Json content_ = Json::array();
+  std::string partialJson_;
+};
+
 TEST(MessageRenderer, NonStreamingContentEqualsTheAccumulatedStream) {
   std::vector<Json> chunks = {
       Json::parse(R"({"candidates":[{"content":{"parts":[{"text":"x","thought":true},
@@ -81,7 +115,7 @@ TEST(MessageRenderer, NonStreamingContentEqualsTheAccumulatedStream) {
   RenderedMessage rendered = renderMessage(chunks, "msg_x", "m", mint);
   ASSERT_TRUE(rendered.outcome.ok);
 
-  ContentAccumulator accumulator;
+  WireAccumulator accumulator;
   StreamRenderer renderer("msg_x", "m", [] { return std::string("toolu_fixed1"); });
   std::string text;
   for (const auto& c : chunks) {
@@ -94,7 +128,7 @@ TEST(MessageRenderer, NonStreamingContentEqualsTheAccumulatedStream) {
       accumulator.apply(data);
     }
   }
-  EXPECT_EQ(rendered.message["content"], accumulator.take());
+  EXPECT_EQ(rendered.message["content"], accumulator.content());
   EXPECT_EQ(rendered.message["content"][0]["signature"], "s1");
   EXPECT_EQ(rendered.message["content"][1]["input"], Json::parse(R"({"a":[1,2]})"));
 }
