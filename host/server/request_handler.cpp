@@ -118,13 +118,6 @@ void serveRequest(ServerContext& context, ClientConnection& connection,
     in.header_count = head.headers.size();
     in.remote_address = toBytes(connection.remoteAddress());
 
-    if (path == "/healthz" || path == "/health") {
-      std::string body = context.healthJson ? context.healthJson() : "{\"status\":\"ok\"}";
-      llmp_header h{toBytes("content-type"), toBytes("application/json")};
-      responder.responder()->send(&responder, 200, &h, 1, toBytes(body));
-      return;
-    }
-
     // An answer sent before the body was read leaves that body on the connection, where it
     // would be parsed as the next request: such answers close the connection instead.
     auto closeIfBodyUnread = [&] {
@@ -132,6 +125,14 @@ void serveRequest(ServerContext& context, ClientConnection& connection,
         responder.closeAfterResponse();
       }
     };
+    if (path == "/healthz" || path == "/health") {
+      closeIfBodyUnread();
+      std::string body = context.healthJson ? context.healthJson() : "{\"status\":\"ok\"}";
+      llmp_header h{toBytes("content-type"), toBytes("application/json")};
+      responder.responder()->send(&responder, 200, &h, 1, toBytes(body));
+      return;
+    }
+
     const FrontendInstance* frontend = context.frontends->match(in);
     if (!context.auth->allows(in.headers, in.header_count, query)) {
       closeIfBodyUnread();
