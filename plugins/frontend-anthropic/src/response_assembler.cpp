@@ -60,41 +60,41 @@ const char* BlockEvent::typeName() const {
 }
 
 void writeBlockEvent(JsonWriter& out, const BlockEvent& event) {
-  out.beginObject().key("type").string(event.typeName()).key("index").number(event.index);
+  out.beginObject();
   if (event.type == BlockEvent::Type::Start) {
-    out.key("content_block").beginObject().key("type").string(blockTypeName(event.block));
+    out.key("content_block").beginObject();
     switch (event.block) {
       case BlockEvent::Block::Text:
         out.key("text").string("");
         break;
       case BlockEvent::Block::Thinking:
-        out.key("thinking").string("").key("signature").string("");
+        out.key("signature").string("").key("thinking").string("");
         break;
       case BlockEvent::Block::ToolUse:
-        out.key("id").string(event.id).key("name").string(event.name);
-        out.key("input").beginObject().endObject();
+        out.key("id").string(event.id).key("input").beginObject().endObject();
+        out.key("name").string(event.name);
         break;
     }
-    out.endObject();
+    out.key("type").string(blockTypeName(event.block)).endObject();
   } else if (event.type == BlockEvent::Type::Delta) {
     out.key("delta").beginObject();
     switch (event.delta) {
       case BlockEvent::Delta::Text:
-        out.key("type").string("text_delta").key("text").string(event.text);
+        out.key("text").string(event.text).key("type").string("text_delta");
         break;
       case BlockEvent::Delta::Thinking:
-        out.key("type").string("thinking_delta").key("thinking").string(event.text);
+        out.key("thinking").string(event.text).key("type").string("thinking_delta");
         break;
       case BlockEvent::Delta::Signature:
-        out.key("type").string("signature_delta").key("signature").string(event.text);
+        out.key("signature").string(event.text).key("type").string("signature_delta");
         break;
       case BlockEvent::Delta::InputJson:
-        out.key("type").string("input_json_delta").key("partial_json").string(event.text);
+        out.key("partial_json").string(event.text).key("type").string("input_json_delta");
         break;
     }
     out.endObject();
   }
-  out.endObject();
+  out.key("index").number(event.index).key("type").string(event.typeName()).endObject();
 }
 
 Usage usageFromIr(const Json& usageMetadata) {

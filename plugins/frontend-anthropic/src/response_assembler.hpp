@@ -52,7 +52,9 @@ struct BlockEvent {
   const char* typeName() const;  // "content_block_start", ...
 };
 
-// The event as Anthropic streams it: {"type":"content_block_delta","index":0,"delta":{...}}.
+// The event's JSON, keys sorted like every other event the front end writes (a DOM dump), so
+// the stream is byte-for-byte what it was when these events were DOMs: {"delta":{...},"index":0,
+// "type":"content_block_delta"}.
 void writeBlockEvent(JsonWriter& out, const BlockEvent& event);
 
 class ResponseAssembler {
