@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "http/iovec_advance.h"
 #include "services/body_decoder.h"
 
 namespace llmp::host {
@@ -183,16 +184,7 @@ ssize_t ClientConnection::send(iovec* iov, int count, int timeoutMs) {
     ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       done += static_cast<size_t>(n);
-      size_t skip = static_cast<size_t>(n);
-      while (count > 0 && skip >= iov->iov_len) {
-        skip -= iov->iov_len;
-        ++iov;
-        --count;
-      }
-      if (count > 0) {
-        iov->iov_base = static_cast<char*>(iov->iov_base) + skip;
-        iov->iov_len -= skip;
-      }
+      http::advanceIovec(iov, count, static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) {

@@ -50,9 +50,10 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
   void run() override;
   void abort();
 
-  // How long the first request may take to arrive, and each read within a request.
+  // How long the first request may take to arrive, and each read while it is served.
   static constexpr int kRequestTimeoutMs = 300000;
-  // How long a keep-alive connection waits for its next request.
+  // After the first request: how long the connection waits for the next one, and each read while
+  // that one is served (one SO_RCVTIMEO value per phase saves a setsockopt per request).
   static constexpr int kKeepAliveTimeoutMs = 60000;
 
  private:

@@ -25,6 +25,7 @@
 #include "log/log.h"
 #include "services/body_decoder.h"
 #include "http/head_syntax.h"
+#include "http/iovec_advance.h"
 #include "services/clock.h"
 #include "services/http_url.h"
 #include "services/response_head.h"
@@ -120,16 +121,7 @@ void sendAllPlain(int fd, iovec* iov, int count) {
       }
       throw Poco::Net::NetException(std::string("send failed: ") + std::strerror(errno));
     }
-    size_t skip = static_cast<size_t>(n);
-    while (count > 0 && skip >= iov->iov_len) {
-      skip -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + skip;
-      iov->iov_len -= skip;
-    }
+    http::advanceIovec(iov, count, static_cast<size_t>(n));
   }
 }
 
