@@ -163,3 +163,34 @@ test('a body over max_body_bytes gets 413 in the API\'s own error shape, unread,
     await small.close();
   }
 });
+
+test('a stream to an HTTP/1.0 client is sent unframed and ends with the close', async () => {
+  const out = await exchange([`POST /v1beta/models/mock-1:streamGenerateContent?alt=sse HTTP/1.0\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`]);
+  const [head, ...rest] = out.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.0 200 OK\r\n/);
+  assert.doesNotMatch(head, /transfer-encoding/i, 'HTTP/1.0 has no chunked framing');
+  assert.match(head, /\r\nconnection: close/i);
+  const payload = rest.join('\r\n\r\n');
+  assert.match(payload, /^data: \{/, 'the first event starts right after the head, with no chunk size line');
+  const texts = [...payload.matchAll(/"text":"([^"]*)"/g)].map((m) => m[1]);
+  assert.equal(texts.join(''), 'mock: ping');
+  assert.match(payload, /"finishReason":"STOP"/, 'the stream is complete before the close');
+});
+
+test('broken chunked framing in a request body gets 400 in the API\'s error shape and a close', async () => {
+  const out = await exchange([`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n` +
+    `Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`]);
+  assert.match(out, /^HTTP\/1\.1 400 /);
+  assert.match(out, /\r\nConnection: close\r\n/i);
+  const json = JSON.parse(out.slice(out.indexOf('\r\n\r\n') + 4));
+  assert.match(json.error.message, /chunked framing/);
+  assert.equal(typeof json.error.type, 'string', 'OpenAI error shape');
+});
+
+test('requests with bare LF line ends are understood', async () => {
+  const out = await exchange([`POST /v1beta/models/mock-1:generateContent HTTP/1.1\nHost: x\n` +
+    `Content-Type: application/json\nContent-Length: ${Buffer.byteLength(body)}\nConnection: close\n\n${body}`]);
+  assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(out, /mock: ping/);
+});
