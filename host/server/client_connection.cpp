@@ -11,6 +11,7 @@
 
 #include "http/iovec_advance.h"
 #include "services/body_decoder.h"
+#include "services/clock.h"
 
 namespace llmp::host {
 namespace {
@@ -36,7 +37,7 @@ void ClientConnection::consume(size_t n) {
   }
 }
 
-bool ClientConnection::fill() {
+ClientConnection::Fill ClientConnection::fill(bool mayIdle) {
   if (in_.size() - end_ < kMinReadSpace) {
     if (begin_ > 0) {
       std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
@@ -47,21 +48,40 @@ bool ClientConnection::fill() {
       in_.resize(in_.size() * 2);
     }
   }
-  if (readTimeoutMs_ != receiveTimeoutMs_) {
-    // Set only when it changes: a keep-alive connection pays this syscall once, not per read.
-    timeval tv{readTimeoutMs_ / 1000, (readTimeoutMs_ % 1000) * 1000};
+  if (!receiveTimeoutSet_) {
+    // Once per connection: the idle wait doubles as the tick at which a silent read checks its
+    // deadline, so no request pays a setsockopt.
+    timeval tv{idleWaitMs_ / 1000, (idleWaitMs_ % 1000) * 1000};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    receiveTimeoutMs_ = readTimeoutMs_;
+    receiveTimeoutSet_ = true;
   }
-  ssize_t n = 0;
-  do {
-    n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) {
-    return false;  // closed, failed, or EAGAIN after SO_RCVTIMEO ran out
+  int64_t deadline = -1;
+  for (;;) {
+    const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      return Fill::Data;
+    }
+    if (n == 0) {
+      return Fill::Closed;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return Fill::Closed;
+    }
+    if (mayIdle) {
+      return Fill::Idle;
+    }
+    const int64_t now = services::monotonicMs();
+    if (deadline < 0) {
+      deadline = now - idleWaitMs_ + readTimeoutMs_;  // the first wait is already over
+    }
+    if (now >= deadline) {
+      return Fill::Closed;  // silent for the whole read timeout
+    }
   }
-  end_ += static_cast<size_t>(n);
-  return true;
 }
 
 void ClientConnection::keepHead(size_t headLength) {
@@ -95,8 +115,13 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
           break;
       }
     }
-    if (!fill()) {
-      return ReadHead::Closed;
+    switch (fill(buffered() == 0)) {
+      case Fill::Data:
+        break;
+      case Fill::Idle:
+        return ReadHead::Idle;
+      case Fill::Closed:
+        return ReadHead::Closed;
     }
   }
 }
@@ -123,7 +148,7 @@ ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::stri
     consume(got);
     // The rest straight into the body: never past its end, so a pipelined request stays unread.
     while (got < length) {
-      if (!fill()) {
+      if (fill(false) != Fill::Data) {
         return ReadBody::Failed;
       }
       const size_t take = std::min(buffered(), length - got);
@@ -164,7 +189,7 @@ ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::stri
       }
       consume(fed);
     }
-    if (!fill()) {
+    if (fill(false) != Fill::Data) {
       return ReadBody::Failed;
     }
   }

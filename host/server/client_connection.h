@@ -2,8 +2,9 @@
 // of the request being served, and reads and writes with timeouts on the raw socket.
 //
 // Reads block in recv(2) with SO_RCVTIMEO, so waiting for the next keep-alive request costs one
-// syscall; the peer's address is formatted once per connection, not once per request.
-// Pipelined requests stay buffered until their turn.
+// syscall, and a connection that stays idle is reported as such (its thread can then park it,
+// server/parking_lot.h); the peer's address is formatted once per connection, not once per
+// request. Pipelined requests stay buffered until their turn.
 #pragma once
 
 #include <sys/types.h>
@@ -25,13 +26,16 @@ class ClientConnection {
   int fd() const { return fd_; }
   const std::string& remoteAddress() const { return remote_; }
 
-  // How long each read waits for the client (the wait for the next request included). Applied
-  // with the next read.
+  // How long the client may stay silent while a request is being read.
   void setReadTimeoutMs(int ms) { readTimeoutMs_ = ms > 0 ? ms : 1; }
+  // How long readHead waits for the first byte of the next request before it reports Idle (the
+  // socket's SO_RCVTIMEO: also how often a silent read checks its deadline).
+  void setIdleWaitMs(int ms) { idleWaitMs_ = ms > 0 ? ms : 1; }
 
-  enum class ReadHead { Ok, Closed, Malformed, TooLarge };
-  // Reads the next request's head. Closed: the client closed, went silent or failed before a
-  // whole head arrived. On Malformed or TooLarge *why says why.
+  enum class ReadHead { Ok, Idle, Closed, Malformed, TooLarge };
+  // Reads the next request's head. Idle: nothing of it arrived within the idle wait and nothing
+  // is buffered (the connection can be parked). Closed: the client closed, went silent for the
+  // read timeout or failed before a whole head arrived. On Malformed or TooLarge *why says why.
   ReadHead readHead(const char** why);
   const RequestHead& head() const { return head_; }
 
@@ -51,9 +55,11 @@ class ClientConnection {
   ssize_t send(iovec* iov, int count, int timeoutMs);
 
  private:
-  // Reads whatever the socket has (at least one byte) into the buffer; false on close, error or
-  // when nothing came within the read timeout.
-  bool fill();
+  enum class Fill { Data, Idle, Closed };
+  // Reads whatever the socket has (at least one byte) into the buffer. Idle (only when mayIdle):
+  // nothing came within the idle wait. Closed: the client closed, failed, or sent nothing for the
+  // read timeout.
+  Fill fill(bool mayIdle);
   size_t buffered() const { return end_ - begin_; }
   const char* data() const { return in_.data() + begin_; }
   void consume(size_t n);
@@ -63,7 +69,8 @@ class ClientConnection {
   int fd_;
   std::string remote_;
   int readTimeoutMs_ = 60000;
-  int receiveTimeoutMs_ = -1;  // what SO_RCVTIMEO is set to
+  int idleWaitMs_ = 1000;
+  bool receiveTimeoutSet_ = false;  // SO_RCVTIMEO = idleWaitMs_
   std::vector<char> in_;
   size_t begin_ = 0;
   size_t end_ = 0;

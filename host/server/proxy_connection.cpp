@@ -12,6 +12,7 @@
 #include "server/client_connection.h"
 #include "server/request_handler.h"
 #include "server/responder.h"
+#include "services/clock.h"
 
 namespace llmp::host {
 namespace {
@@ -43,6 +44,13 @@ void ProxyConnectionFactory::opened(ProxyConnection* c) {
 void ProxyConnectionFactory::closed(ProxyConnection* c) {
   std::lock_guard<std::mutex> lock(mutex_);
   open_.erase(c);
+}
+
+void ProxyConnectionFactory::park(const Poco::Net::StreamSocket& socket, int64_t deadlineMs) {
+  if (parking_ != nullptr && !stopped()) {
+    parking_->park(socket, deadlineMs);
+  }
+  // Otherwise the socket closes with its last owner, the connection.
 }
 
 void ProxyConnectionFactory::abortAll() {
@@ -81,12 +89,18 @@ void ProxyConnection::run() {
     return;  // the client is already gone
   }
   ClientConnection connection(fd, std::move(remote));
-  connection.setReadTimeoutMs(kRequestTimeoutMs);
+  connection.setReadTimeoutMs(kIdleTimeoutMs);
+  connection.setIdleWaitMs(kParkAfterIdleMs);
+  int64_t idleSince = services::monotonicMs();
   while (!factory_.stopped()) {
     const char* why = "";
     switch (connection.readHead(&why)) {
       case ClientConnection::ReadHead::Ok:
         break;
+      case ClientConnection::ReadHead::Idle:
+        // Nothing of a next request is here (nor buffered): the thread goes back to the pool.
+        factory_.park(socket(), idleSince + kIdleTimeoutMs);
+        return;
       case ClientConnection::ReadHead::Closed:
         return;
       case ClientConnection::ReadHead::Malformed:
@@ -101,7 +115,7 @@ void ProxyConnection::run() {
     if (!responder.finish() || connection.bodyPending()) {
       return;
     }
-    connection.setReadTimeoutMs(kKeepAliveTimeoutMs);
+    idleSince = services::monotonicMs();
   }
 }
 

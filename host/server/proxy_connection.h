@@ -1,4 +1,4 @@
-// One client connection's request loop, run on a thread of the Poco TCPServer's pool.
+// One client connection's request loop, run on a pool thread until the connection closes or idles.
 //
 // The host parses requests and frames responses itself (server/request_head.h,
 // server/client_connection.h, server/responder.h) instead of using Poco's HTTP server classes:
@@ -8,12 +8,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <set>
 
 #include <Poco/Net/TCPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
 
+#include "server/parking_lot.h"
 #include "server/proxy_server.h"
 
 namespace llmp::host {
@@ -29,6 +31,9 @@ class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   // Shuts down every open connection's socket: blocked reads and writes return at once.
   void abortAll();
 
+  // Where idle connections wait without a thread; without one they are closed when idle.
+  void setParkingLot(ParkingLot* parking) { parking_ = parking; }
+
   ServerContext& context() { return context_; }
   bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
 
@@ -36,8 +41,10 @@ class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   friend class ProxyConnection;
   void opened(ProxyConnection* c);
   void closed(ProxyConnection* c);
+  void park(const Poco::Net::StreamSocket& socket, int64_t deadlineMs);
 
   ServerContext& context_;
+  ParkingLot* parking_ = nullptr;
   std::atomic<bool> stopped_{false};
   std::mutex mutex_;
   std::set<ProxyConnection*> open_;
@@ -50,11 +57,12 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
   void run() override;
   void abort();
 
-  // How long the first request may take to arrive, and each read while it is served.
-  static constexpr int kRequestTimeoutMs = 300000;
-  // After the first request: how long the connection waits for the next one, and each read while
-  // that one is served (one SO_RCVTIMEO value per phase saves a setsockopt per request).
-  static constexpr int kKeepAliveTimeoutMs = 60000;
+  // How long a connection may stay idle between requests (parked or not), and how long the
+  // client may stay silent while a request is being read.
+  static constexpr int kIdleTimeoutMs = 60000;
+  // How long a connection keeps its thread while it waits for the next request; after that it
+  // is parked (server/parking_lot.h) and the thread goes back to the pool.
+  static constexpr int kParkAfterIdleMs = 1000;
 
  private:
   ProxyConnectionFactory& factory_;

@@ -1,14 +1,17 @@
-// The HTTP server: a Poco TCPServer (accepting, one pool thread per open connection) running the
-// host's own HTTP/1.1 connection loop (server/proxy_connection.h), which hands each request to the
-// front end that claims it (server/request_handler.h).
+// The HTTP server: an accept thread feeding a Poco TCPServerDispatcher, whose pool threads run the
+// host's own HTTP/1.1 connection loop (server/proxy_connection.h) and hand each request to the
+// front end that claims it (server/request_handler.h). A connection idle for a second leaves its
+// thread for the parking lot (server/parking_lot.h) and comes back through the same dispatcher.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
-#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/SharedPtr.h>
 #include <Poco/ThreadPool.h>
 
@@ -39,10 +42,17 @@ class ProxyServer {
   void stop(int64_t graceMs);
 
  private:
+  void acceptLoop();
+
   ServerContext& context_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
-  Poco::SharedPtr<class ProxyConnectionFactory> connections_;  // shared with server_
+  Poco::Net::ServerSocket listener_;
+  std::thread acceptor_;
+  std::atomic<bool> accepting_{false};
+  // New and revived connections wait here for a pool thread. Reference-counted by Poco.
+  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;
+  Poco::SharedPtr<class ProxyConnectionFactory> connections_;  // shared with dispatcher_
+  std::unique_ptr<class ParkingLot> parking_;
   uint16_t port_ = 0;
 };
 
