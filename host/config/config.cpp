@@ -173,7 +173,7 @@ Config parseConfigYaml(const std::string& text, const std::string& sourceName) {
       "host", "port", "default_backend", "plugin_dir", "plugins", "frontends", "backends",
       "proxy_keys", "log_level", "model_aliases", "failover_routes", "model_defaults",
       "max_silent_wait_seconds", "max_failover_hops", "failover_total_timeout_seconds",
-      "keepalive_interval_seconds", "max_threads", "stream_io_threads", "max_body_bytes", "shutdown_grace_seconds",
+      "keepalive_interval_seconds", "max_threads", "stream_io_threads", "max_body_bytes", "client_timeout_seconds", "shutdown_grace_seconds",
       "session", "debugging_overrides", "allow_unauthenticated_remote"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
@@ -275,6 +275,12 @@ Config parseConfigYaml(const std::string& text, const std::string& sourceName) {
       config.streamIoThreads = static_cast<int>(n);
     } else if (key == "max_body_bytes") {
       config.maxBodyBytes = static_cast<size_t>(r.integer(v, key.c_str()));
+    } else if (key == "client_timeout_seconds") {
+      const int64_t n = r.integer(v, key.c_str());
+      if (n < 1 || n > 86400) {
+        r.fail(v, "client_timeout_seconds must be 1..86400");
+      }
+      config.clientTimeoutMs = n * 1000;
     } else if (key == "shutdown_grace_seconds") {
       config.shutdownGraceMs = r.integer(v, key.c_str()) * 1000;
     } else if (key == "session") {

@@ -57,6 +57,9 @@ struct Config {
   // most 4); -1 = none, each stream is read on its request thread.
   int streamIoThreads = 0;
   size_t maxBodyBytes = 64u << 20;
+  // A client connection idle between requests, a request head still arriving, or a body gone
+  // silent, for longer than this is closed.
+  int64_t clientTimeoutMs = 60000;
   int64_t shutdownGraceMs = 30000;
   nlohmann::json session = nlohmann::json::object();  // planning_phase, ...
 };

@@ -37,7 +37,7 @@ void ClientConnection::consume(size_t n) {
   }
 }
 
-ClientConnection::Fill ClientConnection::fill(bool mayIdle) {
+ClientConnection::Fill ClientConnection::fill(bool mayIdle, int64_t deadlineMs) {
   if (in_.size() - end_ < kMinReadSpace) {
     if (begin_ > 0) {
       std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
@@ -55,8 +55,11 @@ ClientConnection::Fill ClientConnection::fill(bool mayIdle) {
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     receiveTimeoutSet_ = true;
   }
-  int64_t deadline = -1;
+  int64_t deadline = deadlineMs;
   for (;;) {
+    if (!mayIdle && deadline >= 0 && services::monotonicMs() >= deadline) {
+      return Fill::Closed;  // the head's time is up, however much it trickled
+    }
     const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
     if (n > 0) {
       end_ += static_cast<size_t>(n);
@@ -98,6 +101,7 @@ void ClientConnection::keepHead(size_t headLength) {
 
 ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
   bodyPending_ = false;
+  int64_t headDeadline = -1;  // set once the head has started
   for (;;) {
     if (buffered() > 0) {
       size_t headLength = 0;
@@ -115,7 +119,10 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
           break;
       }
     }
-    switch (fill(buffered() == 0)) {
+    if (buffered() > 0 && headDeadline < 0) {
+      headDeadline = services::monotonicMs() + readTimeoutMs_;
+    }
+    switch (fill(buffered() == 0, headDeadline)) {
       case Fill::Data:
         break;
       case Fill::Idle:

@@ -26,7 +26,8 @@ class ClientConnection {
   int fd() const { return fd_; }
   const std::string& remoteAddress() const { return remote_; }
 
-  // How long the client may stay silent while a request is being read.
+  // How long a request's head may take once it has started, and how long the client may stay
+  // silent while its body is read.
   void setReadTimeoutMs(int ms) { readTimeoutMs_ = ms > 0 ? ms : 1; }
   // How long readHead waits for the first byte of the next request before it reports Idle (the
   // socket's SO_RCVTIMEO: also how often a silent read checks its deadline).
@@ -34,8 +35,9 @@ class ClientConnection {
 
   enum class ReadHead { Ok, Idle, Closed, Malformed, TooLarge };
   // Reads the next request's head. Idle: nothing of it arrived within the idle wait and nothing
-  // is buffered (the connection can be parked). Closed: the client closed, went silent for the
-  // read timeout or failed before a whole head arrived. On Malformed or TooLarge *why says why.
+  // is buffered (the connection can be parked). Closed: the client closed or failed before a
+  // whole head arrived, or the head took longer than the read timeout from its first byte (a
+  // client trickling bytes cannot hold the thread for longer). On Malformed or TooLarge *why says why.
   ReadHead readHead(const char** why);
   const RequestHead& head() const { return head_; }
 
@@ -58,8 +60,8 @@ class ClientConnection {
   enum class Fill { Data, Idle, Closed };
   // Reads whatever the socket has (at least one byte) into the buffer. Idle (only when mayIdle):
   // nothing came within the idle wait. Closed: the client closed, failed, or sent nothing for the
-  // read timeout.
-  Fill fill(bool mayIdle);
+  // read timeout, or deadlineMs (monotonic, when >= 0) passed.
+  Fill fill(bool mayIdle, int64_t deadlineMs = -1);
   size_t buffered() const { return end_ - begin_; }
   const char* data() const { return in_.data() + begin_; }
   void consume(size_t n);

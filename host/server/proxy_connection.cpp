@@ -88,8 +88,11 @@ void ProxyConnection::run() {
   } catch (const Poco::Exception&) {
     return;  // the client is already gone
   }
+  // client_timeout_seconds: idle between requests (parked or not), a head still arriving, a
+  // body gone silent.
+  const int64_t timeoutMs = factory_.context().config->clientTimeoutMs;
   ClientConnection connection(fd, std::move(remote));
-  connection.setReadTimeoutMs(kIdleTimeoutMs);
+  connection.setReadTimeoutMs(static_cast<int>(timeoutMs));
   connection.setIdleWaitMs(kParkAfterIdleMs);
   int64_t idleSince = services::monotonicMs();
   while (!factory_.stopped()) {
@@ -99,7 +102,7 @@ void ProxyConnection::run() {
         break;
       case ClientConnection::ReadHead::Idle:
         // Nothing of a next request is here (nor buffered): the thread goes back to the pool.
-        factory_.park(socket(), idleSince + kIdleTimeoutMs);
+        factory_.park(socket(), idleSince + timeoutMs);
         return;
       case ClientConnection::ReadHead::Closed:
         return;

@@ -57,9 +57,6 @@ class ProxyConnection : public Poco::Net::TCPServerConnection {
   void run() override;
   void abort();
 
-  // How long a connection may stay idle between requests (parked or not), and how long the
-  // client may stay silent while a request is being read.
-  static constexpr int kIdleTimeoutMs = 60000;
   // How long a connection keeps its thread while it waits for the next request; after that it
   // is parked (server/parking_lot.h) and the thread goes back to the pool.
   static constexpr int kParkAfterIdleMs = 1000;

@@ -90,3 +90,40 @@ test('48 idle keep-alive clients neither lock out a new one nor lose their conne
     clients.forEach((c) => c.close());
   }
 });
+
+test('client_timeout_seconds closes an idle keep-alive connection and a head that only trickles in', async () => {
+  const strict = await startProxy({
+    config: 'default_backend: mock\nclient_timeout_seconds: 1\nbackends:\n  mock:\n    type: mock\n',
+  });
+  const strictPort = Number(new URL(strict.url).port);
+  const closedWithin = (socket, ms) => new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    socket.on('close', () => { clearTimeout(timer); resolve(true); });
+  });
+  try {
+    // Idle after one answer: parked, then closed at its deadline.
+    const idle = net.connect(strictPort, '127.0.0.1');
+    idle.on('error', () => {});
+    let answer = '';
+    idle.on('data', (d) => { answer += d; });
+    idle.write(request);
+    const idleClosed = closedWithin(idle, 6000);
+    assert.equal(await idleClosed, true, 'the idle connection was not closed');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+
+    // A head sent one byte every 200 ms would take 8 s; the whole head gets 1 s.
+    const slow = net.connect(strictPort, '127.0.0.1');
+    slow.on('error', () => {});
+    const head = 'POST /v1beta/models/mock-1:generateContent HTTP/1.1\r\nHost: x\r\n';
+    let sent = 0;
+    const trickle = setInterval(() => {
+      if (sent < 40 && !slow.destroyed) slow.write(head[sent++ % head.length]);
+    }, 200);
+    const slowClosed = await closedWithin(slow, 6000);
+    clearInterval(trickle);
+    assert.equal(slowClosed, true, 'a trickling head kept its connection');
+    assert.ok(sent < 40, `the connection closed only after the whole trickle (${sent} bytes)`);
+  } finally {
+    await strict.close();
+  }
+});
