@@ -320,22 +320,14 @@ StreamRelay& HttpClient::relay() {
 
 // Reads the rest of the body on the calling thread, blocking.
 void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
-                          std::string_view early, bool* peerClosed) {
+                          bool* peerClosed) {
   const std::string& where = ex.url.endpoint;
   const llmp_http_response_sink& sink = *ex.sink;
   auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
   char* buf = ex.scratch->buffer();
   while (!decoder.complete() && !*peerClosed) {
-    const char* data = buf;
-    int n;
-    if (!early.empty()) {
-      data = early.data();  // body bytes that came in with the head
-      n = static_cast<int>(early.size());
-      early = {};
-    } else {
-      conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
-      n = conn.readSome(buf, kReadBufferSize);
-    }
+    conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
+    int n = conn.readSome(buf, kReadBufferSize);
     if (n <= 0) {
       if (!decoder.closeEndsBody()) {
         throw Failure{LLMP_E_UNAVAILABLE, truncatedBodyMessage(where)};
@@ -344,7 +336,7 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
       break;
     }
     try {
-      if (decoder.feed(data, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
+      if (decoder.feed(buf, static_cast<size_t>(n), onData) == BodyDecoder::Fed::Stopped) {
         ex.cancelled = true;
         return;
       }
@@ -357,14 +349,11 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
 // Hands the body to an I/O thread and waits. Returns the exchange's outcome when the relay
 // finished it, or nothing when the rest of the body is this thread's to read.
 std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConnection& conn,
-                                                         BodyDecoder& decoder,
-                                                         std::string_view early,
-                                                         bool* peerClosed) {
+                                                         BodyDecoder& decoder, bool* peerClosed) {
   const std::string& where = ex.url.endpoint;
   RelayedBody body;
   body.conn = &conn;
   body.decoder = &decoder;
-  body.early = early;
   body.sink = ex.sink;
   body.idleMs = ex.idleMs;
   body.deadlineMs = ex.deadlineMs;
@@ -455,9 +444,8 @@ void HttpClient::sendRequest(Exchange& ex, HttpConnection& conn) {
 }
 
 // Reads until the response head is complete (skipping interim 1xx heads) and parses it into
-// *response. Returns the body bytes that arrived with the head.
-std::string_view HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn,
-                                              ResponseHead* response) {
+// *response. Body bytes that arrived with the head go back into the connection.
+void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response) {
   std::string& bytes = ex.scratch->responseBytes();
   bytes.clear();
   size_t start = 0;  // where the current head begins (after interim responses)
@@ -473,7 +461,8 @@ std::string_view HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn
             start += headLength;  // 100 Continue, 103 Early Hints: the answer follows
             continue;
           }
-          return rest.substr(headLength);
+          conn.unread(rest.substr(headLength));
+          return;
         case ResponseParse::Malformed:
           throw Poco::Net::MessageException(why);
         case ResponseParse::Incomplete:
@@ -508,7 +497,7 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
     phase = Phase::Head;
     conn.setReceiveTimeoutMs(ex.bounded(ex.firstByteMs));
     ResponseHead& response = ex.scratch->response();
-    const std::string_view early = readResponseHead(ex, conn, &response);
+    readResponseHead(ex, conn, &response);
 
     phase = Phase::Body;
     const int32_t status = response.status;
@@ -539,23 +528,20 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
     }
     BodyDecoder decoder(mode, length);
     bool peerClosed = false;
-    // Bytes after the head that no body takes: the server sent more than its head announced.
-    const bool surplus = !early.empty() && decoder.complete();
-    std::string_view unread = decoder.complete() ? std::string_view() : early;
     if (ex.bodyOnIoThread && !decoder.complete()) {
-      std::optional<Outcome> relayed = relayBody(ex, conn, decoder, unread, &peerClosed);
+      std::optional<Outcome> relayed = relayBody(ex, conn, decoder, &peerClosed);
       if (relayed) {
         return *relayed;
       }
-      unread = {};  // the relay decoded them
     }
-    readBody(ex, conn, decoder, unread, &peerClosed);
+    readBody(ex, conn, decoder, &peerClosed);
     if (ex.cancelled) {
       out.status = LLMP_E_CANCELLED;
       out.message = "the response sink cancelled the request to " + where;
       return out;
     }
-    out.poolable = !ex.noReuse && !peerClosed && response.keepAlive && !surplus &&
+    // Bytes left over (more than the head announced) leave the connection unusable.
+    out.poolable = !ex.noReuse && !peerClosed && response.keepAlive &&
                    decoder.leavesConnectionReusable() && conn.bufferedBytes() == 0;
     return out;
   } catch (const Failure& f) {

@@ -61,12 +61,10 @@ class HttpClient {
                         const llmp_error_sink* err);
   Outcome run(Exchange& ex, HttpConnection& conn, bool reused);
   void sendRequest(Exchange& ex, HttpConnection& conn);
-  std::string_view readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response);
-  void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, std::string_view early,
-                bool* peerClosed);
-  // early: body bytes read with the head, decoded before anything else.
+  void readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response);
+  void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, bool* peerClosed);
   std::optional<Outcome> relayBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
-                                   std::string_view early, bool* peerClosed);
+                                   bool* peerClosed);
   StreamRelay& relay();
   Poco::Net::Context::Ptr tlsContext();
 

@@ -4,6 +4,8 @@
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Timespan.h>
 
+#include <algorithm>
+#include <cstring>
 #include <type_traits>
 
 namespace llmp::host::services {
@@ -35,14 +37,29 @@ class ConnectionImpl final : public Session, public HttpConnection {
     }
   }
 
-  int readSome(char* buffer, std::streamsize length) override {
+ protected:
+  int readFromSession(char* buffer, std::streamsize length) override {
     return this->read(buffer, length);  // HTTPSClientSession::read maps an unclean TLS close to 0
   }
 
-  int bufferedBytes() override { return this->buffered(); }
+  int sessionBuffered() override { return this->buffered(); }
 };
 
 }  // namespace
+
+int HttpConnection::readSome(char* buffer, std::streamsize length) {
+  if (unreadPos_ < unread_.size()) {
+    const size_t n = std::min(unread_.size() - unreadPos_, static_cast<size_t>(length));
+    std::memcpy(buffer, unread_.data() + unreadPos_, n);
+    unreadPos_ += n;
+    return static_cast<int>(n);
+  }
+  return readFromSession(buffer, length);
+}
+
+int HttpConnection::bufferedBytes() {
+  return static_cast<int>(unread_.size() - unreadPos_) + sessionBuffered();
+}
 
 void HttpConnection::setReceiveTimeoutMs(int64_t ms) {
   if (ms == receiveTimeoutMs_) {

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <ios>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "services/http_url.h"
 
@@ -20,13 +22,16 @@ class HttpConnection {
   virtual Poco::Net::HTTPClientSession& session() = 0;
   // Connects now (TCP connect with the session's connection timeout, then the TLS handshake).
   virtual void open() = 0;
-  // Bytes already buffered by the session first, else at most one socket read.
-  // 0 when the peer closed the connection; on a non-blocking socket, a negative value when
-  // nothing is there yet (Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE: TLS must write
-  // first).
-  virtual int readSome(char* buffer, std::streamsize length) = 0;
+  // Bytes given back with unread() first, then bytes already buffered by the session, else at
+  // most one socket read. 0 when the peer closed the connection; on a non-blocking socket, a
+  // negative value when nothing is there yet (Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE:
+  // TLS must write first).
+  int readSome(char* buffer, std::streamsize length);
   // Bytes received but not consumed yet.
-  virtual int bufferedBytes() = 0;
+  int bufferedBytes();
+  // Gives back bytes read past the response head: the body reader (or the relay) gets them
+  // first, and a connection that still holds any is not reused.
+  void unread(std::string_view bytes) { unread_.assign(bytes); unreadPos_ = 0; }
 
   // Sets SO_RCVTIMEO unless it already has this value (saves a syscall per request).
   void setReceiveTimeoutMs(int64_t ms);
@@ -34,8 +39,14 @@ class HttpConnection {
 
   int64_t idleSinceMs = 0;  // when it went back into the pool
 
+ protected:
+  virtual int readFromSession(char* buffer, std::streamsize length) = 0;
+  virtual int sessionBuffered() = 0;
+
  private:
   int64_t receiveTimeoutMs_ = -1;
+  std::string unread_;
+  size_t unreadPos_ = 0;
 };
 
 // A fresh, unconnected connection for url; tls must be set for https URLs.

@@ -186,8 +186,8 @@ struct StreamRelay::Loop {
                    std::string("cannot watch the connection: ") + std::strerror(errno)});
         continue;
       }
-      // Bytes that arrived with the response head (RelayedBody::early, TLS's buffer) are where
-      // epoll cannot see them: decode them now.
+      // Bytes that arrived with the response head sit in the connection (given back by the
+      // head reader, or in TLS's buffer), where epoll cannot see them: read them now.
       serve(s);
     }
     return !stopping;
@@ -208,14 +208,7 @@ struct StreamRelay::Loop {
     auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
     for (;;) {
       int n;
-      const char* data = buffer_.data();
-      const bool early = !b.early.empty();
-      if (early) {
-        // Body bytes that came in with the response head: decoded here like any others.
-        data = b.early.data();
-        n = static_cast<int>(b.early.size());
-        b.early = {};
-      } else try {
+      try {
         n = b.conn->readSome(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
       } catch (const Poco::Exception& e) {
         finish(s, {RelayOutcome::Kind::Failed,
@@ -240,7 +233,7 @@ struct StreamRelay::Loop {
       s->idleDeadlineMs = monotonicMs() + b.idleMs;
       BodyDecoder::Fed fed;
       try {
-        fed = b.decoder->feed(data, static_cast<size_t>(n), onData);
+        fed = b.decoder->feed(buffer_.data(), static_cast<size_t>(n), onData);
       } catch (const BodyFramingError& e) {
         finish(s, {RelayOutcome::Kind::Failed, e.what()});
         return;
@@ -257,7 +250,7 @@ struct StreamRelay::Loop {
         finish(s, {RelayOutcome::Kind::HandedBack, {}});
         return;
       }
-      if (!early && !b.tls && static_cast<size_t>(n) < buffer_.size()) {
+      if (!b.tls && static_cast<size_t>(n) < buffer_.size()) {
         return;  // level-triggered: anything left is reported again
       }
     }

@@ -51,7 +51,6 @@ class RelayWrites {
 struct RelayedBody {
   HttpConnection* conn = nullptr;
   BodyDecoder* decoder = nullptr;
-  std::string_view early;  // body bytes read with the response head, decoded first
   const llmp_http_response_sink* sink = nullptr;
   uint32_t idleMs = 0;
   int64_t deadlineMs = 0;  // monotonic; 0 = no total timeout
