@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <llmp/cpp/bytes.hpp>
+
 namespace llmp::host::http {
 namespace {
 
@@ -80,6 +82,28 @@ bool parseContentLength(std::string_view value, int64_t* out) {
     n = n * 10 + (c - '0');
   }
   *out = n;
+  return true;
+}
+
+bool FramingFields::take(std::string_view name, std::string_view value, const char** why) {
+  if (iequals(name, "content-length")) {
+    int64_t n = 0;
+    if (!parseContentLength(value, &n) || (contentLength >= 0 && contentLength != n)) {
+      *why = "invalid Content-Length";
+      return false;
+    }
+    contentLength = n;
+  } else if (iequals(name, "transfer-encoding")) {
+    transferEncoding = true;
+    chunked = false;
+    forEachListElement(value, [&](std::string_view coding) { chunked = iequals(coding, "chunked"); });
+    unchunkedCoding = unchunkedCoding || !chunked;
+  } else if (iequals(name, "connection")) {
+    forEachListElement(value, [&](std::string_view option) {
+      close = close || iequals(option, "close");
+      keepAlive = keepAlive || iequals(option, "keep-alive");
+    });
+  }
   return true;
 }
 

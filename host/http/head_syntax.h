@@ -23,6 +23,27 @@ FieldLine parseFieldLine(std::string_view line, std::string_view* name, std::str
 // A Content-Length value: digits only, below 10^18.
 bool parseContentLength(std::string_view value, int64_t* out);
 
+// The fields that frame a message and decide its connection's fate (RFC 9112 §6, §9.3), gathered
+// field by field while a head is parsed. Request and response heads read them alike; they differ
+// in what they do with the result.
+struct FramingFields {
+  int64_t contentLength = -1;      // -1: none
+  bool transferEncoding = false;   // a Transfer-Encoding field was seen
+  bool chunked = false;            // the last Transfer-Encoding field ends with chunked
+  bool unchunkedCoding = false;    // some Transfer-Encoding field does not end with chunked
+  bool close = false;              // Connection: close
+  bool keepAlive = false;          // Connection: keep-alive
+
+  // Takes one header field (any field: others are ignored). False, with *why, for a malformed
+  // Content-Length or one that disagrees with an earlier one (the body's end would be
+  // ambiguous).
+  bool take(std::string_view name, std::string_view value, const char** why);
+  // Whether the connection may carry another message, by HTTP version and Connection field.
+  bool persistent(int minorVersion) const {
+    return minorVersion >= 1 ? !close : keepAlive && !close;
+  }
+};
+
 // Calls fn for every comma-separated, non-empty element of a list-valued field (RFC 9110 §5.6.1).
 template <typename Fn>
 void forEachListElement(std::string_view value, Fn fn) {

@@ -7,7 +7,6 @@
 namespace llmp::host {
 namespace {
 
-using http::forEachListElement;
 using http::isToken;
 using http::nextLine;
 
@@ -46,12 +45,8 @@ bool parseRequestLine(std::string_view line, RequestHead* head) {
 HeadParse parseRequestHead(std::string_view buffer, RequestHead* head, size_t* headLength,
                            const char** why) {
   head->headers.clear();
-  head->contentLength = -1;
-  head->chunked = false;
   head->expectContinue = false;
-  bool sawClose = false;
-  bool sawKeepAlive = false;
-  bool sawTransferEncoding = false;
+  http::FramingFields framing;
 
   std::string_view rest = buffer;
   std::string_view line;
@@ -98,33 +93,19 @@ HeadParse parseRequestHead(std::string_view buffer, RequestHead* head, size_t* h
     }
     head->headers.push_back(llmp_header{toBytes(name), toBytes(value)});
 
-    if (iequals(name, "content-length")) {
-      int64_t n = 0;
-      // Repeated Content-Length fields must agree, or the body's end is ambiguous.
-      if (!http::parseContentLength(value, &n) || (head->contentLength >= 0 && head->contentLength != n)) {
-        *why = "invalid Content-Length";
-        return HeadParse::Malformed;
-      }
-      head->contentLength = n;
-    } else if (iequals(name, "transfer-encoding")) {
-      sawTransferEncoding = true;
-      head->chunked = false;
+    if (!framing.take(name, value, why)) {
+      return HeadParse::Malformed;
+    }
+    if (framing.unchunkedCoding) {
       // Only chunked may come last (RFC 9112 §6.3); other codings are not supported.
-      forEachListElement(value, [&](std::string_view coding) { head->chunked = iequals(coding, "chunked"); });
-      if (!head->chunked) {
-        *why = "unsupported Transfer-Encoding";
-        return HeadParse::Malformed;
-      }
-    } else if (iequals(name, "connection")) {
-      forEachListElement(value, [&](std::string_view option) {
-        sawClose = sawClose || iequals(option, "close");
-        sawKeepAlive = sawKeepAlive || iequals(option, "keep-alive");
-      });
-    } else if (iequals(name, "expect")) {
+      *why = "unsupported Transfer-Encoding";
+      return HeadParse::Malformed;
+    }
+    if (iequals(name, "expect")) {
       head->expectContinue = iequals(value, "100-continue");
     }
   }
-  if (sawTransferEncoding && head->contentLength >= 0) {
+  if (framing.transferEncoding && framing.contentLength >= 0) {
     // Both framings at once is how request smuggling starts: refuse rather than pick one.
     *why = "both Transfer-Encoding and Content-Length";
     return HeadParse::Malformed;
@@ -133,7 +114,9 @@ HeadParse parseRequestHead(std::string_view buffer, RequestHead* head, size_t* h
     *why = "request head too large";
     return HeadParse::TooLarge;
   }
-  head->keepAlive = head->minorVersion >= 1 ? !sawClose : sawKeepAlive && !sawClose;
+  head->contentLength = framing.contentLength;
+  head->chunked = framing.chunked;
+  head->keepAlive = framing.persistent(head->minorVersion);
   head->expectContinue = head->expectContinue && head->minorVersion >= 1;
   *headLength = static_cast<size_t>(rest.data() - buffer.data());
   return HeadParse::Complete;

@@ -35,12 +35,7 @@ bool parseStatusLine(std::string_view line, ResponseHead* head) {
 ResponseParse parseResponseHead(std::string_view buffer, ResponseHead* head, size_t* headLength,
                                 const char** why) {
   head->headers.clear();
-  head->contentLength = -1;
-  head->chunked = false;
-  head->closeDelimited = false;
-  bool sawClose = false;
-  bool sawKeepAlive = false;
-  bool sawTransferEncoding = false;
+  http::FramingFields framing;
 
   auto incomplete = [&] {
     if (buffer.size() > kMaxResponseHeadBytes) {
@@ -72,31 +67,17 @@ ResponseParse parseResponseHead(std::string_view buffer, ResponseHead* head, siz
       return ResponseParse::Malformed;
     }
     head->headers.push_back(llmp_header{toBytes(name), toBytes(value)});
-    if (iequals(name, "content-length")) {
-      int64_t n = 0;
-      if (!http::parseContentLength(value, &n) ||
-          (head->contentLength >= 0 && head->contentLength != n)) {
-        *why = "invalid Content-Length";
-        return ResponseParse::Malformed;
-      }
-      head->contentLength = n;
-    } else if (iequals(name, "transfer-encoding")) {
-      sawTransferEncoding = true;
-      http::forEachListElement(value, [&](std::string_view coding) {
-        head->chunked = iequals(coding, "chunked");
-      });
-    } else if (iequals(name, "connection")) {
-      http::forEachListElement(value, [&](std::string_view option) {
-        sawClose = sawClose || iequals(option, "close");
-        sawKeepAlive = sawKeepAlive || iequals(option, "keep-alive");
-      });
+    if (!framing.take(name, value, why)) {
+      return ResponseParse::Malformed;
     }
   }
   // Transfer-Encoding overrides Content-Length; a coding other than chunked last means the body
   // runs to the close (RFC 9112 §6.3).
-  head->closeDelimited = sawTransferEncoding && !head->chunked;
-  head->keepAlive = (head->minorVersion >= 1 ? !sawClose : sawKeepAlive && !sawClose) &&
-                    !head->closeDelimited && !(sawTransferEncoding && head->contentLength >= 0);
+  head->contentLength = framing.contentLength;
+  head->chunked = framing.chunked;
+  head->closeDelimited = framing.transferEncoding && !framing.chunked;
+  head->keepAlive = framing.persistent(head->minorVersion) && !head->closeDelimited &&
+                    !(framing.transferEncoding && framing.contentLength >= 0);
   *headLength = static_cast<size_t>(rest.data() - buffer.data());
   return ResponseParse::Complete;
 }
