@@ -37,7 +37,7 @@ void ClientConnection::consume(size_t n) {
   }
 }
 
-ClientConnection::Fill ClientConnection::fill(bool mayIdle, int64_t deadlineMs) {
+ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs) {
   if (in_.size() - end_ < kMinReadSpace) {
     if (begin_ > 0) {
       std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
@@ -55,11 +55,7 @@ ClientConnection::Fill ClientConnection::fill(bool mayIdle, int64_t deadlineMs) 
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     receiveTimeoutSet_ = true;
   }
-  int64_t deadline = deadlineMs;
   for (;;) {
-    if (!mayIdle && deadline >= 0 && services::monotonicMs() >= deadline) {
-      return Fill::Closed;  // the head's time is up, however much it trickled
-    }
     const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
     if (n > 0) {
       end_ += static_cast<size_t>(n);
@@ -74,15 +70,11 @@ ClientConnection::Fill ClientConnection::fill(bool mayIdle, int64_t deadlineMs) 
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return Fill::Closed;
     }
-    if (mayIdle) {
+    if (deadlineMs == kMayIdle) {
       return Fill::Idle;
     }
-    const int64_t now = services::monotonicMs();
-    if (deadline < 0) {
-      deadline = now - idleWaitMs_ + readTimeoutMs_;  // the first wait is already over
-    }
-    if (now >= deadline) {
-      return Fill::Closed;  // silent for the whole read timeout
+    if (services::monotonicMs() >= deadlineMs) {
+      return Fill::Closed;
     }
   }
 }
@@ -119,10 +111,16 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
           break;
       }
     }
-    if (buffered() > 0 && headDeadline < 0) {
-      headDeadline = services::monotonicMs() + readTimeoutMs_;
+    if (buffered() > 0) {
+      // The head has started: all of it gets the read timeout, however much it trickles.
+      const int64_t now = services::monotonicMs();
+      if (headDeadline < 0) {
+        headDeadline = now + readTimeoutMs_;
+      } else if (now >= headDeadline) {
+        return ReadHead::Closed;
+      }
     }
-    switch (fill(buffered() == 0, headDeadline)) {
+    switch (fill(buffered() == 0 ? kMayIdle : headDeadline)) {
       case Fill::Data:
         break;
       case Fill::Idle:
@@ -155,7 +153,7 @@ ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::stri
     consume(got);
     // The rest straight into the body: never past its end, so a pipelined request stays unread.
     while (got < length) {
-      if (fill(false) != Fill::Data) {
+      if (fill(services::monotonicMs() + readTimeoutMs_) != Fill::Data) {
         return ReadBody::Failed;
       }
       const size_t take = std::min(buffered(), length - got);
@@ -196,7 +194,7 @@ ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::stri
       }
       consume(fed);
     }
-    if (fill(false) != Fill::Data) {
+    if (fill(services::monotonicMs() + readTimeoutMs_) != Fill::Data) {
       return ReadBody::Failed;
     }
   }

@@ -58,10 +58,11 @@ class ClientConnection {
 
  private:
   enum class Fill { Data, Idle, Closed };
-  // Reads whatever the socket has (at least one byte) into the buffer. Idle (only when mayIdle):
-  // nothing came within the idle wait. Closed: the client closed, failed, or sent nothing for the
-  // read timeout, or deadlineMs (monotonic, when >= 0) passed.
-  Fill fill(bool mayIdle, int64_t deadlineMs = -1);
+  static constexpr int64_t kMayIdle = -1;
+  // Reads whatever the socket has (at least one byte) into the buffer. With kMayIdle: Idle when
+  // nothing came within the idle wait. Otherwise waits until deadlineMs (monotonic): Closed when
+  // nothing came by then. Closed also when the client closed or the read failed.
+  Fill fill(int64_t deadlineMs);
   size_t buffered() const { return end_ - begin_; }
   const char* data() const { return in_.data() + begin_; }
   void consume(size_t n);
