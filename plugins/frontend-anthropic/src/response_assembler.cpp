@@ -173,8 +173,8 @@ void ResponseAssembler::addPart(const Json& part) {
     if (text.empty() && signature.empty()) {
       return;
     }
-    if (open_ != Kind::Thinking || thinkingSigned_) {
-      open(Kind::Thinking);
+    if (open_ != Block::Thinking || thinkingSigned_) {
+      open(Block::Thinking);
     }
     if (!text.empty()) {
       delta(BlockEvent::Delta::Thinking, text);
@@ -191,7 +191,7 @@ void ResponseAssembler::addPart(const Json& part) {
   // that follows (for Gemini 3 the function call, which must carry it).
   auto text = part.find("text");
   bool emptyText = text != part.end() && text->is_string() && text->get_ref<const std::string&>().empty();
-  if (!signature.empty() && emptyText && (open_ != Kind::Thinking || thinkingSigned_)) {
+  if (!signature.empty() && emptyText && (open_ != Block::Thinking || thinkingSigned_)) {
     // A signature alone on an empty text part ends a plain answer (Gemini streams it last).
     // Gemini does not require it back outside function-call turns, and a signature-only
     // thinking block after the text would only show up as an empty thought in clients.
@@ -209,7 +209,7 @@ void ResponseAssembler::addPart(const Json& part) {
     if (auto it = call->find("args"); it != call->end() && it->is_object()) {
       args = llmp::dumpJson(*it);
     }
-    open(Kind::ToolUse, id, stringMember(*call, "name"));
+    open(Block::ToolUse, id, stringMember(*call, "name"));
     delta(BlockEvent::Delta::InputJson, args);
     close();  // Gemini sends each call whole
     sawToolUse_ = true;
@@ -237,39 +237,37 @@ void ResponseAssembler::addText(std::string_view text) {
   if (text.empty()) {
     return;
   }
-  if (open_ != Kind::Text) {
-    open(Kind::Text);
+  if (open_ != Block::Text) {
+    open(Block::Text);
   }
   delta(BlockEvent::Delta::Text, text);
   sawVisible_ = true;
 }
 
 void ResponseAssembler::addSignature(std::string_view signature) {
-  if (open_ != Kind::Thinking || thinkingSigned_) {
-    open(Kind::Thinking);
+  if (open_ != Block::Thinking || thinkingSigned_) {
+    open(Block::Thinking);
   }
   delta(BlockEvent::Delta::Signature, signature);
   thinkingSigned_ = true;
   close();
 }
 
-void ResponseAssembler::open(Kind kind, std::string_view id, std::string_view name) {
+void ResponseAssembler::open(Block block, std::string_view id, std::string_view name) {
   close();
   BlockEvent event;
   event.type = BlockEvent::Type::Start;
   event.index = nextIndex_;
-  event.block = kind == Kind::Thinking  ? BlockEvent::Block::Thinking
-                : kind == Kind::ToolUse ? BlockEvent::Block::ToolUse
-                                        : BlockEvent::Block::Text;
+  event.block = block;
   event.id = id;
   event.name = name;
   onEvent_(event);
-  open_ = kind;
+  open_ = block;
   thinkingSigned_ = false;
 }
 
 void ResponseAssembler::close() {
-  if (open_ == Kind::None) {
+  if (!open_) {
     return;
   }
   BlockEvent event;
@@ -277,7 +275,7 @@ void ResponseAssembler::close() {
   event.index = nextIndex_;
   onEvent_(event);
   ++nextIndex_;
-  open_ = Kind::None;
+  open_.reset();
 }
 
 void ResponseAssembler::delta(BlockEvent::Delta kind, std::string_view text) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -72,19 +73,19 @@ class ResponseAssembler {
   const Usage& usage() const { return usage_; }
 
  private:
-  enum class Kind { None, Text, Thinking, ToolUse };
+  using Block = BlockEvent::Block;
 
   void addPart(const Json& part);
   void addText(std::string_view text);
   void addSignature(std::string_view signature);
   // Starts a block (closing the open one); id and name only for tool_use.
-  void open(Kind kind, std::string_view id = {}, std::string_view name = {});
+  void open(Block block, std::string_view id = {}, std::string_view name = {});
   void close();
   void delta(BlockEvent::Delta kind, std::string_view text);
 
   OnEvent onEvent_;
   MintToolId mintToolId_;
-  Kind open_ = Kind::None;
+  std::optional<Block> open_;  // the block being written, if any
   bool thinkingSigned_ = false;  // the open thinking block already got its signature
   int nextIndex_ = 0;
   bool sawToolUse_ = false;
