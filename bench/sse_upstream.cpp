@@ -2,9 +2,10 @@
 // generateContent with one fixed answer. One thread, one epoll loop, so it holds thousands of
 // streams on a shared core with little jitter, and answers non-streaming requests at a fraction of
 // the test fake's cost (tests/fakes runs one thread per connection: it falls behind at 1000
-// streams x 20 ms on one core, and at 64 connections it took 85 % of the load core). Every event's text carries "ts=<steady_clock ns>" taken just
-// before the write, so bench/stream_bench measures each event's latency from here to the client
-// and the difference between a direct and a proxied run is the delay the proxy adds per event.
+// streams x 20 ms on one core, and at 64 connections it took 85 % of the load core). Every
+// event's text carries "ts=<steady_clock ns>" taken just before the write, so bench/stream_bench
+// measures each event's latency from here to the client and the difference between a direct and
+// a proxied run is the delay the proxy adds per event.
 //
 //   sse_upstream [--port N] [--events N] [--delay-ms N]
 //
