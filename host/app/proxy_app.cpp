@@ -203,6 +203,7 @@ int ProxyApp::main(const std::vector<std::string>&) {
       instance->gated = gatedTypes.count(bc.type) > 0;
       instance->enabled = !instance->gated || config.debuggingOverrides.count(bc.type) > 0;
       instance->rateLimitFallbackModel = rateLimitFallbackFor(bc);
+      instance->cooperative = (instance->factory->flags & LLMP_BACKEND_COOPERATIVE) != 0;
       if (instance->enabled) {
         ErrorRecord err;
         std::string settings = bc.settings.dump();
@@ -239,6 +240,7 @@ int ProxyApp::main(const std::vector<std::string>&) {
       FrontendInstance f;
       f.name = fname;
       f.factory = &plugin->frontend;
+      f.cooperative = (f.factory->flags & LLMP_FRONTEND_COOPERATIVE) != 0;
       ErrorRecord err;
       if (f.factory->create(services.apiFor(plugin->descriptor.id), toBytes(text), &f.instance,
                             err.sink()) != LLMP_OK ||

@@ -173,7 +173,7 @@ Config parseConfigYaml(const std::string& text, const std::string& sourceName) {
       "host", "port", "default_backend", "plugin_dir", "plugins", "frontends", "backends",
       "proxy_keys", "log_level", "model_aliases", "failover_routes", "model_defaults",
       "max_silent_wait_seconds", "max_failover_hops", "failover_total_timeout_seconds",
-      "keepalive_interval_seconds", "max_threads", "stream_io_threads", "max_body_bytes", "client_timeout_seconds", "shutdown_grace_seconds",
+      "keepalive_interval_seconds", "max_threads", "event_loops", "stream_io_threads", "max_body_bytes", "client_timeout_seconds", "shutdown_grace_seconds",
       "session", "debugging_overrides", "allow_unauthenticated_remote"};
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
@@ -267,6 +267,12 @@ Config parseConfigYaml(const std::string& text, const std::string& sourceName) {
       config.keepaliveIntervalMs = r.integer(v, key.c_str()) * 1000;
     } else if (key == "max_threads") {
       config.maxThreads = static_cast<int>(r.integer(v, key.c_str()));
+    } else if (key == "event_loops") {
+      const int64_t n = r.integer(v, key.c_str());
+      if (n < 0 || n > 64) {
+        r.fail(v, "event_loops must be 0 (one per CPU) or 1..64");
+      }
+      config.eventLoops = static_cast<int>(n);
     } else if (key == "stream_io_threads") {
       const int64_t n = r.integer(v, key.c_str());
       if (n < -1 || n > 64) {

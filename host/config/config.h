@@ -52,7 +52,11 @@ struct Config {
   int maxFailoverHops = 6;
   int64_t failoverTotalTimeoutMs = 120000;
   int64_t keepaliveIntervalMs = 5000;
+  // Threads for calls that block (plugins that are not cooperative, new upstream connections).
   int maxThreads = 2048;
+  // Event-loop threads whose fibers serve the client connections: 0 = one per CPU the process
+  // may use (at most 16).
+  int eventLoops = 0;
   // I/O threads that relay streamed upstream bodies: 0 = one per CPU the process may use (at
   // most 4); -1 = none, each stream is read on its request thread.
   int streamIoThreads = 0;

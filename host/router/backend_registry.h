@@ -20,6 +20,7 @@ struct BackendInstance {
   llmp_backend* instance = nullptr;
   bool gated = false;   // a debug-gated type
   bool enabled = true;  // false when gated and its override flag was not given
+  bool cooperative = false;  // LLMP_BACKEND_COOPERATIVE: generate may run on a fiber
   nlohmann::json settings;
   std::string rateLimitFallbackModel;  // empty = no fallback on 429
   std::atomic<int64_t> inFlight{0};

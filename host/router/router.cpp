@@ -9,6 +9,7 @@
 #include <llmp/cpp/json_writer.hpp>
 #include <llmp/cpp/sinks.hpp>
 
+#include "fiber/blocking_pool.h"
 #include "log/log.h"
 #include "router/generation_params.h"
 
@@ -215,7 +216,7 @@ bool Router::waitWithKeepalives(int64_t ms, bool streaming, const llmp_event_sin
       return true;
     }
     int64_t step = streaming ? std::min<int64_t>(left, config_.keepaliveIntervalMs) : left;
-    std::this_thread::sleep_for(std::chrono::milliseconds(step));
+    fiber::sleepUntil(nowMs() + step);  // yields on a fiber
     if (streaming && nowMs() < end) {
       if (sink->emit(sink->ctx, LLMP_EVENT_KEEPALIVE, llmp_bytes{nullptr, 0}) != LLMP_OK) {
         return false;
@@ -245,7 +246,11 @@ llmp_status Router::runHop(BackendInstance& backend, const RouteHop& hop,
   backend.inFlight.fetch_add(1);
   llmp_status status = LLMP_E_INTERNAL;
   try {
-    status = backend.factory->generate(backend.instance, &req, &hopSink.sink, error->record.sink());
+    auto generate = [&] {
+      return backend.factory->generate(backend.instance, &req, &hopSink.sink, error->record.sink());
+    };
+    // A backend that is not cooperative gets a thread of its own while this fiber waits.
+    status = backend.cooperative ? generate() : fiber::runBlocking(generate);
   } catch (...) {
     // A plugin must not throw across the ABI; keep serving.
     log::write(log::kMisbehaving, backend.name, "generate threw an exception across the C ABI");
@@ -398,7 +403,8 @@ llmp_status Router::countTokens(const llmp_generate_request& request, const llmp
   llmp_generate_request req = request;
   req.model = toBytes(hop.model);
   backend->inFlight.fetch_add(1);
-  llmp_status s = backend->factory->count_tokens(backend->instance, &req, out, err);
+  llmp_status s = fiber::runBlocking(
+      [&] { return backend->factory->count_tokens(backend->instance, &req, out, err); });
   backend->inFlight.fetch_sub(1);
   return s;
 }
@@ -413,7 +419,8 @@ llmp_status Router::listModels(const llmp_bytes_sink* out, const llmp_error_sink
     StringSink models;
     ErrorRecord e;
     backend->inFlight.fetch_add(1);
-    llmp_status s = backend->factory->list_models(backend->instance, models.sink(), e.sink());
+    llmp_status s = fiber::runBlocking(
+        [&] { return backend->factory->list_models(backend->instance, models.sink(), e.sink()); });
     backend->inFlight.fetch_sub(1);
     if (s != LLMP_OK) {
       log::warn("router", "cannot list the models of backend '" + backend->name + "': " + e.message);

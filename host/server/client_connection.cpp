@@ -1,14 +1,12 @@
 #include "server/client_connection.h"
 
-#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 
+#include "fiber/fiber_loop.h"
 #include "http/iovec_advance.h"
 #include "services/body_decoder.h"
 #include "services/clock.h"
@@ -48,13 +46,6 @@ ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs) {
       in_.resize(in_.size() * 2);
     }
   }
-  if (!receiveTimeoutSet_) {
-    // Once per connection: the idle wait doubles as the tick at which a silent read checks its
-    // deadline, so no request pays a setsockopt.
-    timeval tv{idleWaitMs_ / 1000, (idleWaitMs_ % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    receiveTimeoutSet_ = true;
-  }
   for (;;) {
     const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
     if (n > 0) {
@@ -70,11 +61,9 @@ ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs) {
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return Fill::Closed;
     }
-    if (deadlineMs == kMayIdle) {
-      return Fill::Idle;
-    }
-    if (services::monotonicMs() >= deadlineMs) {
-      return Fill::Closed;
+    const int64_t until = deadlineMs == kMayIdle ? services::monotonicMs() + idleWaitMs_ : deadlineMs;
+    if (fiber::waitFd(fd_, false, until) == fiber::Wait::TimedOut) {
+      return deadlineMs == kMayIdle ? Fill::Idle : Fill::Closed;
     }
   }
 }
@@ -205,7 +194,7 @@ ssize_t ClientConnection::send(iovec* iov, int count, int timeoutMs) {
   for (int i = 0; i < count; ++i) {
     total += iov[i].iov_len;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  const int64_t deadline = services::monotonicMs() + (timeoutMs > 0 ? timeoutMs : 0);
   size_t done = 0;
   while (done < total) {
     msghdr msg{};
@@ -226,11 +215,7 @@ ssize_t ClientConnection::send(iovec* iov, int count, int timeoutMs) {
     if (timeoutMs < 0) {
       return static_cast<ssize_t>(done);
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    pollfd p{fd_, POLLOUT, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) == 0) {
+    if (fiber::waitFd(fd_, true, deadline) == fiber::Wait::TimedOut) {
       return -1;  // the client has read nothing for the whole timeout
     }
   }

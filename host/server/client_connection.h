@@ -1,10 +1,11 @@
 // One client's TCP connection on the server side: the bytes read but not consumed yet, the head
 // of the request being served, and reads and writes with timeouts on the raw socket.
 //
-// Reads block in recv(2) with SO_RCVTIMEO, so waiting for the next keep-alive request costs one
-// syscall, and a connection that stays idle is reported as such (its thread can then park it,
-// server/parking_lot.h); the peer's address is formatted once per connection, not once per
-// request. Pipelined requests stay buffered until their turn.
+// The socket is non-blocking: a read or write that finds nothing to do waits through
+// fiber::waitFd, which on a fiber yields to its event loop (and polls elsewhere). A connection
+// that stays idle is reported as such (it can then be parked, server/parking_lot.h); the peer's
+// address is formatted once per connection, not once per request. Pipelined requests stay
+// buffered until their turn.
 #pragma once
 
 #include <sys/types.h>
@@ -20,7 +21,7 @@ namespace llmp::host {
 
 class ClientConnection {
  public:
-  // fd stays owned by the caller. remoteAddress: "ip:port" of the client.
+  // fd stays owned by the caller and must be non-blocking. remoteAddress: "ip:port" of the client.
   ClientConnection(int fd, std::string remoteAddress);
 
   int fd() const { return fd_; }
@@ -29,8 +30,7 @@ class ClientConnection {
   // How long a request's head may take once it has started, and how long the client may stay
   // silent while its body is read.
   void setReadTimeoutMs(int ms) { readTimeoutMs_ = ms > 0 ? ms : 1; }
-  // How long readHead waits for the first byte of the next request before it reports Idle (the
-  // socket's SO_RCVTIMEO: also how often a silent read checks its deadline).
+  // How long readHead waits for the first byte of the next request before it reports Idle.
   void setIdleWaitMs(int ms) { idleWaitMs_ = ms > 0 ? ms : 1; }
 
   enum class ReadHead { Ok, Idle, Closed, Malformed, TooLarge };
@@ -73,7 +73,6 @@ class ClientConnection {
   std::string remote_;
   int readTimeoutMs_ = 60000;
   int idleWaitMs_ = 1000;
-  bool receiveTimeoutSet_ = false;  // SO_RCVTIMEO = idleWaitMs_
   std::vector<char> in_;
   size_t begin_ = 0;
   size_t end_ = 0;

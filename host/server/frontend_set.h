@@ -12,6 +12,7 @@ struct FrontendInstance {
   std::string name;
   const llmp_frontend_factory* factory = nullptr;  // owned by the loader
   llmp_frontend* instance = nullptr;
+  bool cooperative = false;  // LLMP_FRONTEND_COOPERATIVE: handle may run on a fiber
 };
 
 class FrontendSet {

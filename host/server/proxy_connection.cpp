@@ -31,9 +31,9 @@ void sendBareError(ClientConnection& connection, int status, const char* why) {
 
 }  // namespace
 
-Poco::Net::TCPServerConnection* ProxyConnectionFactory::createConnection(
-    const Poco::Net::StreamSocket& socket) {
-  return new ProxyConnection(socket, *this);
+void ProxyConnectionFactory::serve(const Poco::Net::StreamSocket& socket) {
+  ProxyConnection connection(socket, *this);
+  connection.run();
 }
 
 void ProxyConnectionFactory::opened(ProxyConnection* c) {
@@ -63,7 +63,7 @@ void ProxyConnectionFactory::abortAll() {
 
 ProxyConnection::ProxyConnection(const Poco::Net::StreamSocket& socket,
                                  ProxyConnectionFactory& factory)
-    : TCPServerConnection(socket), factory_(factory) {
+    : socket_(socket), factory_(factory) {
   factory_.opened(this);
 }
 
@@ -71,20 +71,21 @@ ProxyConnection::~ProxyConnection() { factory_.closed(this); }
 
 void ProxyConnection::abort() {
   try {
-    socket().shutdown();
+    socket_.shutdown();
   } catch (...) {
     // already closed by the peer: nothing left to abort
   }
 }
 
 void ProxyConnection::run() {
-  int fd = socket().impl()->sockfd();
+  int fd = socket_.impl()->sockfd();
   // Each response goes out in one write; Nagle's algorithm would only hold back stream chunks.
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  socket_.setBlocking(false);  // waits go through the fiber's loop (server/client_connection.h)
   std::string remote;
   try {
-    remote = socket().peerAddress().toString();
+    remote = socket_.peerAddress().toString();
   } catch (const Poco::Exception&) {
     return;  // the client is already gone
   }
@@ -101,8 +102,8 @@ void ProxyConnection::run() {
       case ClientConnection::ReadHead::Ok:
         break;
       case ClientConnection::ReadHead::Idle:
-        // Nothing of a next request is here (nor buffered): the thread goes back to the pool.
-        factory_.park(socket(), idleSince + timeoutMs);
+        // Nothing of a next request is here (nor buffered): the fiber ends.
+        factory_.park(socket_, idleSince + timeoutMs);
         return;
       case ClientConnection::ReadHead::Closed:
         return;

@@ -1,4 +1,5 @@
-// One client connection's request loop, run on a pool thread until the connection closes or idles.
+// One client connection's request loop, run on a fiber (fiber/fiber_loop.h) until the connection
+// closes or idles.
 //
 // The host parses requests and frames responses itself (server/request_head.h,
 // server/client_connection.h, server/responder.h) instead of using Poco's HTTP server classes:
@@ -12,8 +13,7 @@
 #include <mutex>
 #include <set>
 
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include "server/parking_lot.h"
 #include "server/proxy_server.h"
@@ -23,10 +23,11 @@ namespace llmp::host {
 class ProxyConnection;
 
 // Creates the connections and keeps a list of the open ones so that a stop can abort them.
-class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+class ProxyConnectionFactory {
  public:
   explicit ProxyConnectionFactory(ServerContext& context) : context_(context) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override;
+  // Serves the connection until it closes or idles; call on a fiber.
+  void serve(const Poco::Net::StreamSocket& socket);
 
   // Shuts down every open connection's socket: blocked reads and writes return at once.
   void abortAll();
@@ -50,18 +51,21 @@ class ProxyConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   std::set<ProxyConnection*> open_;
 };
 
-class ProxyConnection : public Poco::Net::TCPServerConnection {
+class ProxyConnection {
  public:
   ProxyConnection(const Poco::Net::StreamSocket& socket, ProxyConnectionFactory& factory);
-  ~ProxyConnection() override;
-  void run() override;
+  ~ProxyConnection();
+  ProxyConnection(const ProxyConnection&) = delete;
+  ProxyConnection& operator=(const ProxyConnection&) = delete;
+  void run();
   void abort();
 
-  // How long a connection keeps its thread while it waits for the next request; after that it
-  // is parked (server/parking_lot.h) and the thread goes back to the pool.
+  // How long a connection keeps its fiber while it waits for the next request; after that it is
+  // parked (server/parking_lot.h) and the fiber's stack is freed.
   static constexpr int kParkAfterIdleMs = 1000;
 
  private:
+  Poco::Net::StreamSocket socket_;
   ProxyConnectionFactory& factory_;
 };
 

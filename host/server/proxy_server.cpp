@@ -1,21 +1,38 @@
 #include "server/proxy_server.h"
 
 #include <poll.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
-#include <Poco/Net/TCPServerDispatcher.h>
-#include <Poco/Net/TCPServerParams.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/SocketImpl.h>
 
 #include "log/log.h"
+#include "server/parking_lot.h"
 #include "server/proxy_connection.h"
 
 namespace llmp::host {
+namespace {
+
+// One loop per CPU this process may run on: a loop never sleeps while it has work, so more
+// loops than cores would only take turns.
+size_t loopCount() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) {
+    return 1;
+  }
+  return std::clamp<size_t>(static_cast<size_t>(CPU_COUNT(&set)), 1, 16);
+}
+
+// Fibers and pool threads run the same plugin code, so they get the same stack size.
+constexpr size_t kStackBytes = 256 * 1024;
+
+}  // namespace
 
 ProxyServer::ProxyServer(ServerContext& context) : context_(context) {}
 
@@ -31,23 +48,29 @@ void ProxyServer::start(const std::string& host, uint16_t port) {
   }
   port_ = listener_.address().port();
 
-  // A thread per request in flight (a stream holds its thread for its life), so the pool is sized
-  // for many concurrent streams rather than Poco's default of 16; small stacks keep RSS low.
-  // Idle connections hold no thread: they wait in the parking lot.
-  const int maxThreads = std::max(16, context_.config->maxThreads);
-  pool_ = std::make_unique<Poco::ThreadPool>("llmp-http", 8, maxThreads, 60, 256 * 1024);
-
-  Poco::Net::TCPServerParams::Ptr params = new Poco::Net::TCPServerParams;
-  params->setMaxThreads(maxThreads);
-  params->setMaxQueued(maxThreads * 4);
-
-  connections_ = new ProxyConnectionFactory(context_);
-  dispatcher_ = new Poco::Net::TCPServerDispatcher(connections_, *pool_, params);
+  // max_threads bounds the calls that block a thread of their own: a request to a backend that
+  // is not cooperative (a stream holds its thread for its life), a new upstream connection.
+  blocking_ = std::make_unique<fiber::BlockingPool>(
+      static_cast<size_t>(std::max(16, context_.config->maxThreads)), kStackBytes);
+  fiber::BlockingPool::install(blocking_.get());
+  const size_t loops = context_.config->eventLoops > 0
+                           ? static_cast<size_t>(context_.config->eventLoops)
+                           : loopCount();
+  for (size_t i = 0; i < loops; ++i) {
+    loops_.push_back(std::make_unique<fiber::Loop>("llmp-loop", kStackBytes));
+  }
+  connections_ = std::make_unique<ProxyConnectionFactory>(context_);
   parking_ = std::make_unique<ParkingLot>(
-      [dispatcher = dispatcher_](const Poco::Net::StreamSocket& s) { dispatcher->enqueue(s); });
+      [this](const Poco::Net::StreamSocket& s) { dispatch(s); });
   connections_->setParkingLot(parking_.get());
   accepting_.store(true);
   acceptor_ = std::thread([this] { acceptLoop(); });
+}
+
+bool ProxyServer::dispatch(const Poco::Net::StreamSocket& socket) {
+  fiber::Loop& loop = *loops_[nextLoop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
+  ProxyConnectionFactory* connections = connections_.get();
+  return loop.spawn([connections, socket] { connections->serve(socket); });
 }
 
 void ProxyServer::acceptLoop() {
@@ -58,8 +81,7 @@ void ProxyServer::acceptLoop() {
       continue;  // checks accepting_ four times a second
     }
     try {
-      Poco::Net::StreamSocket socket = listener_.acceptConnection();
-      dispatcher_->enqueue(socket);  // refused (closed) when the queue is full
+      dispatch(listener_.acceptConnection());
     } catch (const Poco::Exception& e) {
       // EMFILE and the like: keep serving the connections already open.
       log::warn("server", "accept failed: " + e.displayText());
@@ -83,15 +105,17 @@ void ProxyServer::stop(int64_t graceMs) {
     log::warn("server", std::to_string(context_.inFlight.load()) +
                             " request(s) still running after the grace period; aborting them");
   }
-  parking_->stop();      // closes the idle connections; none comes back from now on
-  dispatcher_->stop();   // drops connections still waiting for a thread
+  parking_->stop();  // closes the idle connections; none comes back from now on
   connections_->abortAll();
-  pool_->joinAll();
+  for (auto& loop : loops_) {
+    loop->stop();  // waits for its fibers, which the aborted sockets end
+  }
+  loops_.clear();
+  fiber::BlockingPool::install(nullptr);
+  blocking_.reset();  // joins its threads
   connections_->setParkingLot(nullptr);
   parking_.reset();
-  dispatcher_->release();
-  dispatcher_ = nullptr;
-  connections_ = nullptr;
+  connections_.reset();
 }
 
 }  // namespace llmp::host

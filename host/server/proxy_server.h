@@ -1,7 +1,9 @@
-// The HTTP server: an accept thread feeding a Poco TCPServerDispatcher, whose pool threads run the
-// host's own HTTP/1.1 connection loop (server/proxy_connection.h) and hand each request to the
-// front end that claims it (server/request_handler.h). A connection idle for a second leaves its
-// thread for the parking lot (server/parking_lot.h) and comes back through the same dispatcher.
+// The HTTP server: an accept thread hands each new connection to one of a few event loops, where
+// a fiber runs the host's own HTTP/1.1 connection loop (server/proxy_connection.h) and hands each
+// request to the front end that claims it (server/request_handler.h). A connection idle for a
+// second gives up its fiber for the parking lot (server/parking_lot.h) and gets a new one when
+// its client speaks again. Calls that may block (plugins that are not cooperative, new upstream
+// connections) run on the blocking pool (fiber/blocking_pool.h), whose size is max_threads.
 #pragma once
 
 #include <atomic>
@@ -9,14 +11,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServerDispatcher.h>
-#include <Poco/SharedPtr.h>
-#include <Poco/ThreadPool.h>
 
 #include "auth/proxy_auth.h"
 #include "config/config.h"
+#include "fiber/blocking_pool.h"
+#include "fiber/fiber_loop.h"
 #include "router/router.h"
 #include "server/frontend_set.h"
 
@@ -43,15 +45,17 @@ class ProxyServer {
 
  private:
   void acceptLoop();
+  // Starts serving the connection on the next loop; false when stopping (the socket closes).
+  bool dispatch(const Poco::Net::StreamSocket& socket);
 
   ServerContext& context_;
-  std::unique_ptr<Poco::ThreadPool> pool_;
   Poco::Net::ServerSocket listener_;
   std::thread acceptor_;
   std::atomic<bool> accepting_{false};
-  // New and revived connections wait here for a pool thread. Reference-counted by Poco.
-  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;
-  Poco::SharedPtr<class ProxyConnectionFactory> connections_;  // shared with dispatcher_
+  std::unique_ptr<fiber::BlockingPool> blocking_;
+  std::vector<std::unique_ptr<fiber::Loop>> loops_;
+  std::atomic<size_t> nextLoop_{0};
+  std::unique_ptr<class ProxyConnectionFactory> connections_;
   std::unique_ptr<class ParkingLot> parking_;
   uint16_t port_ = 0;
 };

@@ -7,6 +7,7 @@
 #include <llmp/cpp/errors.hpp>
 #include <nlohmann/json.hpp>
 
+#include "fiber/blocking_pool.h"
 #include "log/log.h"
 #include "server/responder.h"
 
@@ -127,7 +128,9 @@ void serveRequest(ServerContext& context, ClientConnection& connection,
     };
     if (path == "/healthz" || path == "/health") {
       closeIfBodyUnread();
-      std::string body = context.healthJson ? context.healthJson() : "{\"status\":\"ok\"}";
+      // Health reports are plugin code that need not be cooperative.
+      std::string body = context.healthJson ? fiber::runBlocking(context.healthJson)
+                                            : "{\"status\":\"ok\"}";
       llmp_header h{toBytes("content-type"), toBytes("application/json")};
       responder.responder()->send(&responder, 200, &h, 1, toBytes(body));
       return;
@@ -173,7 +176,11 @@ void serveRequest(ServerContext& context, ClientConnection& connection,
     llmp_router router = makeRouter(&routing);
     llmp_status status = LLMP_E_INTERNAL;
     try {
-      status = frontend->factory->handle(frontend->instance, &in, responder.responder(), &router);
+      auto handle = [&] {
+        return frontend->factory->handle(frontend->instance, &in, responder.responder(), &router);
+      };
+      // A front end that is not cooperative gets a thread of its own while this fiber waits.
+      status = frontend->cooperative ? handle() : fiber::runBlocking(handle);
     } catch (...) {
       log::write(log::kMisbehaving, frontend->name, "handle threw an exception across the C ABI");
     }

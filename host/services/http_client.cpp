@@ -22,6 +22,8 @@
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
 
+#include "fiber/blocking_pool.h"
+#include "fiber/fiber_loop.h"
 #include "log/log.h"
 #include "services/body_decoder.h"
 #include "http/head_syntax.h"
@@ -61,52 +63,56 @@ bool isManagedHeader(std::string_view name) {
 
 bool methodHasBody(std::string_view m) { return m == "POST" || m == "PUT" || m == "PATCH"; }
 
-// Per-thread buffers reused across requests. A fetch nested inside a sink callback gets its own,
-// so the outer call's borrowed pointers stay intact.
+// Buffers reused across requests, from a per-thread free list. Every fetch in flight has its
+// own: one nested inside a sink callback, or another fiber's on the same thread while this one
+// waits, so no borrowed pointer of one exchange is overwritten by another.
 class Scratch {
  public:
   Scratch() {
-    if (depth_++ == 0) {
-      buffers_ = &shared();
+    std::vector<std::unique_ptr<Buffers>>& free = freeList();
+    if (free.empty()) {
+      buffers_ = std::make_unique<Buffers>();
     } else {
-      own_ = std::make_unique<Buffers>();
-      buffers_ = own_.get();
+      buffers_ = std::move(free.back());
+      free.pop_back();
     }
-    buffer_ = buffers_->buffer.data();
   }
-  ~Scratch() { --depth_; }
+  ~Scratch() {
+    std::vector<std::unique_ptr<Buffers>>& free = freeList();
+    if (free.size() < kMaxFree) {
+      free.push_back(std::move(buffers_));
+    }
+  }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 
-  char* buffer() { return buffer_; }
+  char* buffer() { return buffers_->buffer.data(); }
   std::string& requestHead() { return buffers_->requestHead; }
   std::string& responseBytes() { return buffers_->responseBytes; }
   ResponseHead& response() { return buffers_->response; }
 
  private:
+  static constexpr size_t kMaxFree = 64;
   struct Buffers {
     std::vector<char> buffer = std::vector<char>(kReadBufferSize);
     std::string requestHead;    // the request's head as sent
     std::string responseBytes;  // the response head as received, and body bytes read with it
     ResponseHead response;      // views into responseBytes
   };
-  static Buffers& shared() {
-    thread_local Buffers buffers;
-    return buffers;
+  static std::vector<std::unique_ptr<Buffers>>& freeList() {
+    thread_local std::vector<std::unique_ptr<Buffers>> free;
+    return free;
   }
-  static thread_local int depth_;
-  std::unique_ptr<Buffers> own_;
-  Buffers* buffers_ = nullptr;
-  char* buffer_ = nullptr;
+  std::unique_ptr<Buffers> buffers_;
 };
-thread_local int Scratch::depth_ = 0;
 
 std::string truncatedBodyMessage(const std::string& where) {
   return "the connection to " + where + " closed before the full body was received";
 }
 
-// Sends every byte on a blocking socket whose SO_SNDTIMEO bounds each wait.
-void sendAllPlain(int fd, iovec* iov, int count) {
+// Sends every byte. Off a fiber the socket blocks and SO_SNDTIMEO bounds each wait; on a fiber
+// it is non-blocking and each wait for room yields for at most stallMs.
+void sendAllPlain(int fd, iovec* iov, int count, int64_t stallMs) {
   while (count > 0) {
     msghdr msg{};
     msg.msg_iov = iov;
@@ -117,6 +123,10 @@ void sendAllPlain(int fd, iovec* iov, int count) {
         continue;
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (fiber::onFiber() &&
+            fiber::waitFd(fd, true, monotonicMs() + stallMs) == fiber::Wait::Ready) {
+          continue;
+        }
         throw Poco::TimeoutException("send timed out");
       }
       throw Poco::Net::NetException(std::string("send failed: ") + std::strerror(errno));
@@ -132,6 +142,25 @@ void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data) {
       throw Poco::Net::NetException("the request could not be written");
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// One read into buffer (at most kReadBufferSize bytes), waiting at most timeoutMs for the first
+// byte: 0 when the peer closed; Poco::TimeoutException when nothing came.
+int receive(HttpConnection& conn, char* buffer, int64_t timeoutMs) {
+  if (!fiber::onFiber()) {
+    conn.setReceiveTimeoutMs(timeoutMs);
+    return conn.readSome(buffer, kReadBufferSize);
+  }
+  const int64_t deadline = monotonicMs() + timeoutMs;
+  for (;;) {
+    const int n = conn.readSome(buffer, kReadBufferSize);  // non-blocking: < 0 when nothing yet
+    if (n >= 0) {
+      return n;
+    }
+    if (fiber::waitFd(conn.fd(), false, deadline) == fiber::Wait::TimedOut) {
+      throw Poco::TimeoutException("receive timed out");
+    }
   }
 }
 
@@ -220,6 +249,10 @@ Poco::Net::Context::Ptr HttpClient::tlsContext() {
 
 llmp_status HttpClient::fetch(const llmp_http_request& request, const llmp_http_response_sink& sink,
                               const llmp_error_sink* err) noexcept {
+  if (fiber::onFiber() && iequals(view(request.url).substr(0, 8), "https://")) {
+    // TLS reads and writes go through Poco's blocking SecureSocket: a thread of their own.
+    return fiber::runBlocking([&] { return fetch(request, sink, err); });
+  }
   try {
     return fetchImpl(request, sink, err);
   } catch (const Failure& f) {
@@ -272,8 +305,9 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   ex.totalMs = r.total_timeout_ms;
   ex.deadlineMs = ex.totalMs != 0 ? monotonicMs() + ex.totalMs : 0;
   ex.noReuse = (r.flags & LLMP_HTTP_NO_REUSE) != 0;
+  // On a fiber the body is read there: its loop already serves many bodies on one thread.
   ex.bodyOnIoThread = (r.flags & LLMP_HTTP_BODY_ON_IO_THREAD) != 0 && options_.relayThreads >= 0 &&
-                      !StreamRelay::onRelayThread();
+                      !StreamRelay::onRelayThread() && !fiber::onFiber();
   ex.sink = &sink;
   Scratch scratch;
   ex.scratch = &scratch;
@@ -326,8 +360,7 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
   auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
   char* buf = ex.scratch->buffer();
   while (!decoder.complete() && !*peerClosed) {
-    conn.setReceiveTimeoutMs(ex.bounded(ex.idleMs));
-    int n = conn.readSome(buf, kReadBufferSize);
+    int n = receive(conn, buf, ex.bounded(ex.idleMs));
     if (n <= 0) {
       if (!decoder.closeEndsBody()) {
         throw Failure{LLMP_E_UNAVAILABLE, truncatedBodyMessage(where)};
@@ -440,12 +473,13 @@ void HttpClient::sendRequest(Exchange& ex, HttpConnection& conn) {
     return;
   }
   iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(ex.body.data()), ex.body.size()}};
-  sendAllPlain(socket.impl()->sockfd(), iov, ex.body.empty() ? 1 : 2);
+  sendAllPlain(socket.impl()->sockfd(), iov, ex.body.empty() ? 1 : 2, ex.bounded(ex.idleMs));
 }
 
 // Reads until the response head is complete (skipping interim 1xx heads) and parses it into
 // *response. Body bytes that arrived with the head go back into the connection.
-void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response) {
+void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, int64_t timeoutMs,
+                                  ResponseHead* response) {
   std::string& bytes = ex.scratch->responseBytes();
   bytes.clear();
   size_t start = 0;  // where the current head begins (after interim responses)
@@ -469,7 +503,7 @@ void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHe
           break;
       }
     }
-    const int n = conn.readSome(buf, kReadBufferSize);
+    const int n = receive(conn, buf, timeoutMs);
     if (n <= 0) {
       if (bytes.empty()) {
         throw Poco::Net::NoMessageException();
@@ -488,16 +522,16 @@ HttpClient::Outcome HttpClient::run(Exchange& ex, HttpConnection& conn, bool reu
     Poco::Net::HTTPClientSession& session = conn.session();
     if (!session.connected()) {
       session.setTimeout(millis(ex.bounded(ex.connectMs)), millis(ex.idleMs), millis(ex.firstByteMs));
-      conn.open();
+      fiber::runBlocking([&conn] { conn.open(); });  // connecting may take a round trip or more
     }
+    conn.setNonBlocking(fiber::onFiber());
 
     phase = Phase::Send;
     sendRequest(ex, conn);
 
     phase = Phase::Head;
-    conn.setReceiveTimeoutMs(ex.bounded(ex.firstByteMs));
     ResponseHead& response = ex.scratch->response();
-    readResponseHead(ex, conn, &response);
+    readResponseHead(ex, conn, ex.bounded(ex.firstByteMs), &response);
 
     phase = Phase::Body;
     const int32_t status = response.status;

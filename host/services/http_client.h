@@ -61,7 +61,8 @@ class HttpClient {
                         const llmp_error_sink* err);
   Outcome run(Exchange& ex, HttpConnection& conn, bool reused);
   void sendRequest(Exchange& ex, HttpConnection& conn);
-  void readResponseHead(Exchange& ex, HttpConnection& conn, ResponseHead* response);
+  void readResponseHead(Exchange& ex, HttpConnection& conn, int64_t timeoutMs,
+                        ResponseHead* response);
   void readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder, bool* peerClosed);
   std::optional<Outcome> relayBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decoder,
                                    bool* peerClosed);

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketImpl.h>
 #include <Poco/Timespan.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@ class ConnectionImpl final : public Session, public HttpConnection {
 
   void open() override {
     forgetReceiveTimeout();
+    forgetBlockingMode();
     this->reconnect();
     if constexpr (std::is_same_v<Session, Poco::Net::HTTPSClientSession>) {
       // Poco returns from a handshake that ran into the connect timeout as if it had finished,
@@ -60,6 +62,15 @@ int HttpConnection::readSome(char* buffer, std::streamsize length) {
 int HttpConnection::bufferedBytes() {
   return static_cast<int>(unread_.size() - unreadPos_) + sessionBuffered();
 }
+
+void HttpConnection::setNonBlocking(bool on) {
+  if (on != nonBlocking_) {
+    session().socket().setBlocking(!on);
+    nonBlocking_ = on;
+  }
+}
+
+int HttpConnection::fd() { return session().socket().impl()->sockfd(); }
 
 void HttpConnection::setReceiveTimeoutMs(int64_t ms) {
   if (ms == receiveTimeoutMs_) {

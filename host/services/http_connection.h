@@ -36,6 +36,11 @@ class HttpConnection {
   // Sets SO_RCVTIMEO unless it already has this value (saves a syscall per request).
   void setReceiveTimeoutMs(int64_t ms);
   void forgetReceiveTimeout() { receiveTimeoutMs_ = -1; }
+  // Non-blocking on a fiber (whose waits go through its loop), blocking elsewhere; an ioctl only
+  // when the mode changes.
+  void setNonBlocking(bool on);
+  void forgetBlockingMode() { nonBlocking_ = false; }  // a new socket starts blocking
+  int fd();
 
   int64_t idleSinceMs = 0;  // when it went back into the pool
 
@@ -45,6 +50,7 @@ class HttpConnection {
 
  private:
   int64_t receiveTimeoutMs_ = -1;
+  bool nonBlocking_ = false;
   std::string unread_;
   size_t unreadPos_ = 0;
 };

@@ -101,7 +101,7 @@ LOCK_SIZE(llmp_event_sink, 24);
 LOCK_AT(llmp_event_sink, struct_size, 0);
 LOCK_AT(llmp_event_sink, ctx, 8);
 LOCK_AT(llmp_event_sink, emit, 16);
-LOCK_SIZE(llmp_backend_factory, 88);
+LOCK_SIZE(llmp_backend_factory, 96);
 LOCK_AT(llmp_backend_factory, struct_size, 0);
 LOCK_AT(llmp_backend_factory, types, 8);
 LOCK_AT(llmp_backend_factory, type_count, 16);
@@ -113,6 +113,7 @@ LOCK_AT(llmp_backend_factory, generate, 56);
 LOCK_AT(llmp_backend_factory, count_tokens, 64);
 LOCK_AT(llmp_backend_factory, list_models, 72);
 LOCK_AT(llmp_backend_factory, get_extension, 80);
+LOCK_AT(llmp_backend_factory, flags, 88); /* ABI 1.2 */
 LOCK_SIZE(llmp_health_ext, 16);
 LOCK_AT(llmp_health_ext, struct_size, 0);
 LOCK_AT(llmp_health_ext, report, 8);
@@ -137,7 +138,7 @@ LOCK_AT(llmp_router, ctx, 8);
 LOCK_AT(llmp_router, generate, 16);
 LOCK_AT(llmp_router, count_tokens, 24);
 LOCK_AT(llmp_router, list_models, 32);
-LOCK_SIZE(llmp_frontend_factory, 64);
+LOCK_SIZE(llmp_frontend_factory, 72);
 LOCK_AT(llmp_frontend_factory, struct_size, 0);
 LOCK_AT(llmp_frontend_factory, name, 8);
 LOCK_AT(llmp_frontend_factory, create, 16);
@@ -146,6 +147,7 @@ LOCK_AT(llmp_frontend_factory, match, 32);
 LOCK_AT(llmp_frontend_factory, handle, 40);
 LOCK_AT(llmp_frontend_factory, render_error, 48);
 LOCK_AT(llmp_frontend_factory, get_extension, 56);
+LOCK_AT(llmp_frontend_factory, flags, 64); /* ABI 1.2 */
 
 /* Values of the ABI's constants: they cross the boundary as integers and strings. */
 _Static_assert(LLMP_OK == 0 && LLMP_E_INVALID == 1 && LLMP_E_UNSUPPORTED == 2 && LLMP_E_AUTH == 3 &&
@@ -159,6 +161,7 @@ _Static_assert(LLMP_EVENT_CHUNK == 1 && LLMP_EVENT_KEEPALIVE == 2 && LLMP_EVENT_
 _Static_assert(LLMP_GENERATE_STREAM == 1u && LLMP_HTTP_NO_REUSE == 1u, "flags are stable");
 /* ABI 1.1 added a flag bit and no struct member: every layout above is unchanged. */
 _Static_assert(LLMP_HTTP_BODY_ON_IO_THREAD == 2u, "flags are stable");
+_Static_assert(LLMP_BACKEND_COOPERATIVE == 1u && LLMP_FRONTEND_COOPERATIVE == 1u, "flags are stable");
 _Static_assert(LLMP_LOG_TRACE == 0 && LLMP_LOG_DEBUG == 1 && LLMP_LOG_INFO == 2 &&
                    LLMP_LOG_WARN == 3 && LLMP_LOG_ERROR == 4 && LLMP_LOG_PLUGIN_MISBEHAVING == 5,
                "log levels are stable");
@@ -172,7 +175,7 @@ LOCK_AT(llmp_plugin_descriptor, abi_minor, 4);
 LOCK_AT(llmp_plugin_descriptor, struct_size, 8);
 
 /* The version this lock describes: bump it together with the assertions above. */
-_Static_assert(LLMP_ABI_MAJOR == 1 && LLMP_ABI_MINOR == 1,
+_Static_assert(LLMP_ABI_MAJOR == 1 && LLMP_ABI_MINOR == 2,
                "the ABI version moved: review this layout lock and update it");
 
 #else

@@ -89,14 +89,14 @@ static llmp_status LLMP_ABI tp_generate(llmp_backend* backend, const llmp_genera
 }
 
 #ifdef TP_NEWER_MINOR
-/* A factory from a future minor: one member appended after get_extension. */
+/* A factory from a future minor: one member appended after flags. */
 typedef struct tp_backend_factory_next {
   llmp_backend_factory base;
   void* appended;
 } tp_backend_factory_next;
 static const tp_backend_factory_next tp_factory_next = {
     {sizeof(tp_backend_factory_next), tp_types, 1, NULL, 0, tp_create, tp_destroy, tp_generate,
-     NULL, NULL, NULL},
+     NULL, NULL, NULL, 0},
     NULL};
 #define TP_FACTORY (&tp_factory_next.base)
 #else
@@ -110,7 +110,8 @@ static const llmp_backend_factory tp_factory = {sizeof(llmp_backend_factory),
                                                 tp_generate,
                                                 NULL,
                                                 NULL,
-                                                NULL};
+                                                NULL,
+                                                0};
 #define TP_FACTORY (&tp_factory)
 #endif
 

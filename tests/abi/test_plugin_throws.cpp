@@ -53,7 +53,8 @@ const llmp_backend_factory kFactory = {sizeof(llmp_backend_factory),
                                        generate,
                                        countTokens,
                                        listModels,
-                                       nullptr};
+                                       nullptr,
+                                       0};
 
 const void* LLMP_ABI getFactory(const char* id) {
   return id != nullptr && std::strcmp(id, LLMP_BACKEND_FACTORY_V1) == 0 ? &kFactory : nullptr;

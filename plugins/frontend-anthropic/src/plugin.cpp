@@ -14,6 +14,8 @@ namespace {
 // Frontend as llmp::glue expects it: the config must be empty or a JSON object.
 class GlueFrontend : public Frontend {
  public:
+  // May run on a fiber (LLMP_*_COOPERATIVE): handle blocks only inside host calls and holds no lock across one.
+  static constexpr bool kCooperative = true;
   using Frontend::Frontend;
 
   static std::unique_ptr<GlueFrontend> create(const llmp_host_api* host,

@@ -15,6 +15,8 @@ namespace {
 // The front end keeps no state: the config subtree is not read.
 class GlueFrontend {
  public:
+  // May run on a fiber (LLMP_*_COOPERATIVE): handle blocks only inside host calls and holds no lock across one.
+  static constexpr bool kCooperative = true;
   static std::unique_ptr<GlueFrontend> create(const llmp_host_api* /*host*/,
                                               std::string_view /*configJson*/) {
     return std::make_unique<GlueFrontend>();

@@ -15,6 +15,8 @@ namespace {
 
 class GlueFrontend {
  public:
+  // May run on a fiber (LLMP_*_COOPERATIVE): handle blocks only inside host calls and holds no lock across one.
+  static constexpr bool kCooperative = true;
   explicit GlueFrontend(const llmp_host_api* host) : services_(host) {}
 
   static std::unique_ptr<GlueFrontend> create(const llmp_host_api* host,

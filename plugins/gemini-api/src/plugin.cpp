@@ -20,6 +20,8 @@ const char* const kTypes[] = {"gemini"};
 // GeminiBackend as llmp::glue expects it.
 class GlueBackend : public GeminiBackend {
  public:
+  // May run on a fiber (LLMP_*_COOPERATIVE): generate blocks only inside host calls; the key pool's lock is never held across one.
+  static constexpr bool kCooperative = true;
   using GeminiBackend::GeminiBackend;
 
   static std::unique_ptr<GlueBackend> create(const llmp_host_api* host, std::string_view type,

@@ -119,6 +119,7 @@ const llmp_backend_factory kFactory = {
     countTokens,
     listModels,
     getExtension,
+    0,  // not cooperative: accounts refresh their tokens under a lock, across an HTTP call
 };
 
 int32_t LLMP_ABI runAccounts(const llmp_host_api* host, const char* const* argv, size_t argc,

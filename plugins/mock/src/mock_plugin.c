@@ -415,7 +415,9 @@ static const llmp_backend_factory mock_factory = {sizeof(llmp_backend_factory),
                                                   mock_generate,
                                                   mock_count_tokens,
                                                   mock_list_models,
-                                                  mock_get_extension};
+                                                  mock_get_extension,
+                                                  /* not cooperative: chunk delays sleep */
+                                                  0};
 
 static const void* LLMP_ABI mock_get_factory(const char* factory_id) {
   if (factory_id != NULL && strcmp(factory_id, LLMP_BACKEND_FACTORY_V1) == 0) {

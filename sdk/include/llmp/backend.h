@@ -87,7 +87,20 @@ typedef struct llmp_backend_factory {
                                      const llmp_error_sink* err);
   /* [any-thread] Optional per-instance extensions by id, e.g. LLMP_EXT_HEALTH_V1; NULL if none. */
   const void*(LLMP_ABI* get_extension)(llmp_backend* backend, const char* id);
+
+  /* ABI 1.2: LLMP_BACKEND_* flags (0 for plugins built against 1.0 or 1.1). */
+  uint32_t flags;
 } llmp_backend_factory;
+
+/* Flags for llmp_backend_factory.flags. */
+/* ABI 1.2: generate is cooperative, so the host may run it on an event-loop fiber that serves
+ * other requests whenever this one waits (docs/sdk.md, "Cooperative plugins"), instead of on a
+ * thread of its own. While generate runs, the thread may run other requests' code inside any
+ * host call (http_fetch, emit ...). So generate: blocks only inside host calls (no sleep, no
+ * waiting on its own locks, condition variables, pipes or sockets); holds no lock across a host
+ * call; keeps no thread_local state across one. count_tokens and list_models always get a thread
+ * of their own. Without the flag, generate runs on a thread of its own, as in ABI 1.1. */
+#define LLMP_BACKEND_COOPERATIVE 1u
 
 /* Extension "llmp.health.v1": a JSON object describing the instance's health for /healthz
  * (accounts valid, resting, needing re-authorization ...). It must hold no secret. */

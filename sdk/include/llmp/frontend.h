@@ -103,7 +103,16 @@ typedef struct llmp_frontend_factory {
                                       int32_t http_status, llmp_bytes message);
 
   const void*(LLMP_ABI* get_extension)(llmp_frontend* frontend, const char* id);
+
+  /* ABI 1.2: LLMP_FRONTEND_* flags (0 for plugins built against 1.0 or 1.1). */
+  uint32_t flags;
 } llmp_frontend_factory;
+
+/* Flags for llmp_frontend_factory.flags. */
+/* ABI 1.2: handle is cooperative (same rules as LLMP_BACKEND_COOPERATIVE, docs/sdk.md): the host
+ * may run it on an event-loop fiber; the responder's and router's calls may then run other
+ * requests' code on the same thread while they wait. match and render_error must never block. */
+#define LLMP_FRONTEND_COOPERATIVE 1u
 
 #ifdef __cplusplus
 }

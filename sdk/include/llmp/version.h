@@ -8,7 +8,7 @@
 #define LLMP_VERSION_H
 
 #define LLMP_ABI_MAJOR 1
-#define LLMP_ABI_MINOR 1
+#define LLMP_ABI_MINOR 2
 
 /* IR (docs/ir.md) schema version carried by this ABI. */
 #define LLMP_IR_SCHEMA_VERSION 1

@@ -66,6 +66,14 @@ template <class T>
 struct HasExtension<T, std::void_t<decltype(std::declval<T&>().extension(
                            std::declval<const char*>()))>> : std::true_type {};
 
+// A class declares `static constexpr bool kCooperative = true;` when its generate (backend) or
+// handle (front end) follows the rules of LLMP_BACKEND_COOPERATIVE: it then may run on a fiber.
+template <class T, class = void>
+struct IsCooperative : std::false_type {};
+template <class T>
+struct IsCooperative<T, std::void_t<decltype(T::kCooperative)>>
+    : std::bool_constant<T::kCooperative> {};
+
 inline std::string textOf(std::string text) { return text; }
 inline std::string textOf(const Json& value) { return dumpJson(value); }
 
@@ -290,6 +298,7 @@ const llmp_backend_factory* backendFactory(const char* const* types, size_t type
       count,
       models,
       &detail::getExtension<B>,
+      IsCooperative<B>::value ? LLMP_BACKEND_COOPERATIVE : 0u,
   };
   return &factory;
 }
@@ -314,6 +323,7 @@ const llmp_frontend_factory* frontendFactory(const char* name) {
       &createFrontend<F>,            &destroyFrontend<F>,
       &detail::match<F>,             &detail::handle<F>,
       &detail::renderError<F>,       &noFrontendExtension,
+      IsCooperative<F>::value ? LLMP_FRONTEND_COOPERATIVE : 0u,
   };
   return &factory;
 }
