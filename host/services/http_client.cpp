@@ -305,9 +305,8 @@ llmp_status HttpClient::fetchImpl(const llmp_http_request& r, const llmp_http_re
   ex.totalMs = r.total_timeout_ms;
   ex.deadlineMs = ex.totalMs != 0 ? monotonicMs() + ex.totalMs : 0;
   ex.noReuse = (r.flags & LLMP_HTTP_NO_REUSE) != 0;
-  // On a fiber the body is read there: its loop already serves many bodies on one thread.
   ex.bodyOnIoThread = (r.flags & LLMP_HTTP_BODY_ON_IO_THREAD) != 0 && options_.relayThreads >= 0 &&
-                      !StreamRelay::onRelayThread() && !fiber::onFiber();
+                      !StreamRelay::onRelayThread();
   ex.sink = &sink;
   Scratch scratch;
   ex.scratch = &scratch;
@@ -392,6 +391,8 @@ std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConne
   body.deadlineMs = ex.deadlineMs;
   body.tls = ex.url.tls;
   RelayOutcome r = relay().relay(body);
+  conn.forgetBlockingMode();  // the relay left the socket blocking
+  conn.setNonBlocking(fiber::onFiber());
   if (r.deferred != nullptr) {
     // A client could not take a write at once: its bytes go out first, from this thread, which
     // may block on it. A client that is gone shows up at the sink's next write.

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "fiber/fiber_loop.h"
 #include "log/log.h"
 #include "services/clock.h"
 
@@ -70,9 +71,7 @@ struct StreamRelay::Stream {
   int64_t idleDeadlineMs = 0;
   size_t slot = 0;  // index in Loop::active_
 
-  std::mutex mutex;
-  std::condition_variable done;
-  bool finished = false;
+  fiber::Signal done;  // the request's thread or fiber waits on it
   RelayOutcome outcome;
 };
 
@@ -290,10 +289,8 @@ struct StreamRelay::Loop {
     active_[s->slot] = last;
     last->slot = s->slot;
     active_.pop_back();
-    std::lock_guard<std::mutex> lock(s->mutex);
     s->outcome = std::move(outcome);
-    s->finished = true;
-    s->done.notify_one();  // under the lock: the waiter cannot free s before this returns
+    s->done.notify();  // the waiter may free s once this returns
   }
 
   int epoll_ = -1;
@@ -330,10 +327,7 @@ RelayOutcome StreamRelay::relay(RelayedBody& body) {
     socket.setBlocking(true);
     return {RelayOutcome::Kind::Failed, "the proxy is shutting down"};
   }
-  {
-    std::unique_lock<std::mutex> lock(s.mutex);
-    s.done.wait(lock, [&] { return s.finished; });
-  }
+  s.done.wait();  // a fiber yields meanwhile
   socket.setBlocking(true);
   return std::move(s.outcome);
 }

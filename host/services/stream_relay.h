@@ -1,6 +1,8 @@
 // Moves upstream response bodies to their sinks on a few event-loop (epoll) threads, so a
-// streamed answer costs no thread wake-up per event: the request thread that called http_fetch
-// sleeps until the body has ended, and one I/O thread serves every stream that has data.
+// streamed answer costs no thread wake-up per event: the request thread (or fiber) that called
+// http_fetch sleeps until the body has ended, and one I/O thread serves every stream that has
+// data. On a fiber this still pays: the relay reads each event with no epoll registration and no
+// stack switch per event.
 //
 // Only for requests that opted in with LLMP_HTTP_BODY_ON_IO_THREAD (their on_body may run on a
 // host thread). Client writes made from such a callback must not block the loop: the responder

@@ -1,7 +1,7 @@
-// A client that stops reading in the middle of a large stream. Streams of a cooperative backend
-// run on fibers of an event loop, which must never wait for one client: when the client's socket
-// is full, that stream's fiber waits for room while the loop serves the others, and every byte
-// still arrives in order.
+// A client that stops reading in the middle of a large stream. Streamed bodies are relayed by
+// the proxy's I/O thread, which must never wait for one client: when the client's socket is
+// full, the stream goes back to its request's fiber, which waits for room while its event loop
+// serves the others, and every byte still arrives in order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -72,7 +72,7 @@ test('a client that pauses mid-stream gets every event, in order, and other stre
   }
   await fake.script({ chunks });
   // A second, small stream runs while the first client is paused, on the same event loop
-  // (event_loops: 1): the paused client's fiber waits, the loop goes on.
+  // (event_loops: 1): neither the relay nor the loop may be stuck.
   let small;
   const slow = readStream('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 1500, () => {
     small = (async () => {
@@ -92,4 +92,5 @@ test('a client that pauses mid-stream gets every event, in order, and other stre
   const quick = await small;
   assert.deepEqual(quick.texts, ['quick']);
   assert.ok(quick.ms < 1500, `the second stream waited for the paused one (${quick.ms} ms)`);
+  assert.match(proxy.logs(), /goes on on its request thread/, 'the paused client made the stream go back to its fiber');
 });
