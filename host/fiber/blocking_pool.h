@@ -1,5 +1,5 @@
 // Threads for calls that may block: plugin code that is not cooperative (sdk/include: a backend
-// or front end without LLMP_*_COOPERATIVE), new upstream connections and TLS exchanges. A fiber
+// or front end without LLMP_*_COOPERATIVE) and opening upstream connections. A fiber
 // hands such a call over with runBlocking() and waits for it without holding its loop.
 #pragma once
 

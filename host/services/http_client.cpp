@@ -6,7 +6,9 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/NetSSL.h>
 #include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Timespan.h>
+#include <openssl/err.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -135,9 +137,27 @@ void sendAllPlain(int fd, iovec* iov, int count, int64_t stallMs) {
   }
 }
 
-void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data) {
+// Waits on a fiber for what a non-blocking read or TLS call asked for (its negative result): a
+// TLS read may need to write first (renegotiation, key update) and a TLS write may need to read;
+// a plain socket's -1 reads as ERR_SSL_WANT_READ. False when time ran out.
+bool waitForTls(int fd, int wanted, int64_t deadlineMs) {
+  const bool write = wanted == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE;
+  return fiber::waitFd(fd, write, deadlineMs) == fiber::Wait::Ready;
+}
+
+// Writes every byte through TLS. Off a fiber the socket blocks; on a fiber it does not, and
+// each wait yields for at most stallMs. A write that wants to wait is retried with the same
+// bytes, as OpenSSL requires.
+void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data, int64_t stallMs) {
   while (!data.empty()) {
+    ERR_clear_error();  // SSL_get_error must find only this call's errors
     const int n = socket.sendBytes(data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
+    if (n < 0 && fiber::onFiber()) {
+      if (!waitForTls(socket.impl()->sockfd(), n, monotonicMs() + stallMs)) {
+        throw Poco::TimeoutException("send timed out");
+      }
+      continue;
+    }
     if (n <= 0) {
       throw Poco::Net::NetException("the request could not be written");
     }
@@ -154,11 +174,13 @@ int receive(HttpConnection& conn, char* buffer, int64_t timeoutMs) {
   }
   const int64_t deadline = monotonicMs() + timeoutMs;
   for (;;) {
-    const int n = conn.readSome(buffer, kReadBufferSize);  // non-blocking: < 0 when nothing yet
+    // Non-blocking: < 0 when nothing is there yet, or when TLS must write first.
+    ERR_clear_error();  // over TLS, SSL_get_error must find only this read's errors
+    const int n = conn.readSome(buffer, kReadBufferSize);
     if (n >= 0) {
       return n;
     }
-    if (fiber::waitFd(conn.fd(), false, deadline) == fiber::Wait::TimedOut) {
+    if (!waitForTls(conn.fd(), n, deadline)) {
       throw Poco::TimeoutException("receive timed out");
     }
   }
@@ -241,6 +263,10 @@ Poco::Net::Context::Ptr HttpClient::tlsContext() {
     context->setInvalidCertificateHandler(
         Poco::Net::Context::InvalidCertificateHandlerPtr(new Poco::Net::RejectCertificateHandler(false)));
     tls_ = context;
+    // Poco's context setup leaves errors it ignores on this thread's OpenSSL error queue (its
+    // default DH group is too small for OpenSSL 3, "dh key too small"). SSL_get_error reads that
+    // queue, so a later non-blocking TLS call on this thread would report the stale error.
+    ERR_clear_error();
   } catch (const Poco::Exception& e) {
     throw Failure{LLMP_E_UNAVAILABLE, "cannot set up TLS: " + e.displayText()};
   }
@@ -249,10 +275,6 @@ Poco::Net::Context::Ptr HttpClient::tlsContext() {
 
 llmp_status HttpClient::fetch(const llmp_http_request& request, const llmp_http_response_sink& sink,
                               const llmp_error_sink* err) noexcept {
-  if (fiber::onFiber() && iequals(view(request.url).substr(0, 8), "https://")) {
-    // TLS reads and writes go through Poco's blocking SecureSocket: a thread of their own.
-    return fiber::runBlocking([&] { return fetch(request, sink, err); });
-  }
   try {
     return fetchImpl(request, sink, err);
   } catch (const Failure& f) {
@@ -466,10 +488,10 @@ void HttpClient::sendRequest(Exchange& ex, HttpConnection& conn) {
     constexpr size_t kCoalesceLimit = 64 * 1024;  // copy a small body rather than write twice
     if (!ex.body.empty() && ex.body.size() <= kCoalesceLimit) {
       head.append(ex.body);
-      sendAllTls(socket, head);
+      sendAllTls(socket, head, ex.bounded(ex.idleMs));
     } else {
-      sendAllTls(socket, head);
-      sendAllTls(socket, ex.body);
+      sendAllTls(socket, head, ex.bounded(ex.idleMs));
+      sendAllTls(socket, ex.body, ex.bounded(ex.idleMs));
     }
     return;
   }

@@ -9,10 +9,13 @@
 #include <llmp/cpp/host.hpp>
 
 #include <atomic>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "fiber/blocking_pool.h"
+#include "fiber/fiber_loop.h"
 #include "services/host_services.h"
 #include "test_servers.hpp"
 
@@ -22,18 +25,42 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-// The SDK's Host, with extra request flags on every fetch: each test below runs once with the
-// body read on the calling thread and once with it relayed by a host I/O thread.
+// Test-only mode bit (never sent to the host): the fetch runs on a fiber of an event loop, as a
+// cooperative plugin's does in the server.
+constexpr uint32_t kOnFiber = 0x80000000u;
+
+// Runs fn on a fiber of a fresh loop, with a blocking pool installed for what a fiber hands off
+// (connecting), and waits for it.
+template <class Fn>
+llmp_status onFiber(Fn fn) {
+  static fiber::BlockingPool pool(8, 256 * 1024);
+  fiber::BlockingPool::install(&pool);
+  std::promise<llmp_status> result;
+  fiber::Loop loop("test");
+  loop.spawn([&] { result.set_value(fn()); });
+  const llmp_status status = result.get_future().get();
+  loop.stop();
+  return status;
+}
+
+// The SDK's Host, with extra request flags on every fetch: each test below runs with the body
+// read on the calling thread, with it relayed by a host I/O thread, and on a fiber.
 class FlaggedHost {
  public:
   FlaggedHost(const llmp_host_api* api, uint32_t flags) : host_(api), flags_(flags) {}
   llmp_status fetch(llmp::HttpRequest req, const llmp::Host::OnHead& onHead,
                     const llmp::Host::OnBody& onBody, llmp::ErrorRecord* err) const {
-    req.flags |= flags_;
+    req.flags |= flags_ & ~kOnFiber;
+    if ((flags_ & kOnFiber) != 0) {
+      return onFiber([&] { return host_.fetch(req, onHead, onBody, err); });
+    }
     return host_.fetch(req, onHead, onBody, err);
   }
   llmp_status fetch(llmp::HttpRequest req, llmp::HttpResponse* resp, llmp::ErrorRecord* err) const {
-    req.flags |= flags_;
+    req.flags |= flags_ & ~kOnFiber;
+    if ((flags_ & kOnFiber) != 0) {
+      return onFiber([&] { return host_.fetch(req, resp, err); });
+    }
     return host_.fetch(req, resp, err);
   }
 
@@ -479,9 +506,15 @@ TEST_P(HttpFetchTest, ConcurrentRequestsFromManyThreads) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BodyThread, HttpFetchTest,
-                         ::testing::Values(0u, uint32_t{LLMP_HTTP_BODY_ON_IO_THREAD}),
+                         ::testing::Values(0u, uint32_t{LLMP_HTTP_BODY_ON_IO_THREAD}, kOnFiber,
+                                           kOnFiber | LLMP_HTTP_BODY_ON_IO_THREAD),
                          [](const ::testing::TestParamInfo<uint32_t>& info) {
-                           return info.param == 0 ? "RequestThread" : "IoThread";
+                           const bool fiber = (info.param & kOnFiber) != 0;
+                           const bool io = (info.param & LLMP_HTTP_BODY_ON_IO_THREAD) != 0;
+                           if (!fiber) {
+                             return std::string(io ? "IoThread" : "RequestThread");
+                           }
+                           return std::string(io ? "FiberIoThread" : "Fiber");
                          });
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -29,6 +30,8 @@
 #include <memory>
 #include <string>
 
+#include "fiber/blocking_pool.h"
+#include "fiber/fiber_loop.h"
 #include "services/host_services.h"
 
 namespace llmp::host {
@@ -190,6 +193,53 @@ TEST_F(TlsTest, StreamRelayedByAnIoThreadArrivesWholeAndInOrder) {
     EXPECT_EQ(resp.body.size(), expected.size());
     EXPECT_TRUE(resp.body == expected) << "relayed TLS body differs";
   }
+}
+
+// On a fiber (a cooperative plugin's call in the server) the TLS exchange itself runs there, with
+// a non-blocking socket: only the connect and handshake go to the blocking pool.
+TEST_F(TlsTest, OnAFiberRequestsAndStreamsArriveWholeOverOneConnection) {
+  ServicesOptions options;
+  options.caFile = cert_;
+  HostServices services(options);
+  llmp::Host h(services.apiFor("tls-test"));
+  fiber::BlockingPool pool(4, 256 * 1024);
+  fiber::BlockingPool::install(&pool);
+  std::string expected;
+  for (int i = 0; i < 12; ++i) {
+    expected += std::string(static_cast<size_t>(1) << (i + 4), static_cast<char>('a' + i));
+  }
+  struct Result {
+    llmp_status status;
+    int http;
+    std::string body;
+    std::string error;
+  };
+  auto onFiber = [&](const std::string& path, uint32_t flags) {
+    std::promise<Result> done;
+    fiber::Loop loop("tls-test");
+    loop.spawn([&] {
+      llmp::HttpRequest req;
+      req.url = "https://localhost:" + std::to_string(port_) + path;
+      req.flags = flags;
+      llmp::HttpResponse resp;
+      llmp::ErrorRecord err;
+      const llmp_status s = h.fetch(req, &resp, &err);
+      done.set_value({s, resp.status, resp.body, err.message});
+    });
+    return done.get_future().get();
+  };
+  for (uint32_t flags : {0u, 0u, uint32_t{LLMP_HTTP_BODY_ON_IO_THREAD}}) {
+    Result hello = onFiber("/hello", flags);
+    ASSERT_EQ(hello.status, LLMP_OK) << hello.error;
+    EXPECT_EQ(hello.http, 200);
+    EXPECT_EQ(hello.body, "secure hello");
+    Result stream = onFiber("/stream", flags);
+    ASSERT_EQ(stream.status, LLMP_OK) << stream.error;
+    EXPECT_EQ(stream.body.size(), expected.size());
+    EXPECT_TRUE(stream.body == expected) << "TLS body read on a fiber differs";
+  }
+  EXPECT_EQ(server_->totalConnections(), 1) << "every exchange reused the one connection";
+  fiber::BlockingPool::install(nullptr);
 }
 
 }  // namespace
