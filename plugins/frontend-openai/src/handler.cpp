@@ -2,10 +2,12 @@
 
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/json.hpp>
+#include <llmp/cpp/json_writer.hpp>
 #include <llmp/cpp/sinks.hpp>
 
 #include <optional>
 
+#include "completion_accumulator.hpp"
 #include "models.hpp"
 #include "request.hpp"
 #include "response.hpp"
@@ -102,13 +104,17 @@ std::optional<Json> listModels(const llmp_router& router, Reply& reply, llmp_sta
   return models;
 }
 
-Json requestMetadata(const llmp_incoming_request& request) {
-  Json headers = Json::object();
+// The request's metadata as JSON text, written directly (keys in sorted order, the bytes a dumped
+// DOM would have) where a DOM would cost a heap node per member.
+std::string requestMetadata(const llmp_incoming_request& request) {
+  JsonWriter out;
+  out.beginObject().key("frontend").string("openai").key("headers").beginObject();
   std::string_view agent = findHeader(request.headers, request.header_count, "user-agent");
   if (!agent.empty()) {
-    headers["user-agent"] = std::string(agent);
+    out.key("user-agent").string(agent);
   }
-  return Json{{"frontend", "openai"}, {"headers", std::move(headers)}};
+  out.endObject().endObject();
+  return out.take();
 }
 
 llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& router,
@@ -129,7 +135,7 @@ llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& r
   }
 
   std::string ir = dumpJson(translated.ir);
-  std::string metadata = dumpJson(requestMetadata(request));
+  std::string metadata = requestMetadata(request);
   std::string_view session = findHeader(request.headers, request.header_count, "x-session-id");
   llmp_generate_request req{};
   req.struct_size = sizeof(req);
@@ -144,19 +150,10 @@ llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& r
   ErrorRecord err;
 
   if (!translated.stream) {
-    std::optional<Json> accumulated;
+    CompletionAccumulator accumulated(options);
     EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
-      if (kind != LLMP_EVENT_CHUNK) {
-        return LLMP_OK;
-      }
-      std::optional<Json> chunk = parseJson(data);
-      if (!chunk) {
-        return LLMP_OK;  // a broken chunk from a backend is its bug; the rest may be fine
-      }
-      if (!accumulated) {
-        accumulated = std::move(*chunk);
-      } else {
-        mergeChunk(*accumulated, *chunk);
+      if (kind == LLMP_EVENT_CHUNK) {
+        accumulated.add(data);
       }
       return LLMP_OK;
     });
@@ -164,10 +161,10 @@ llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& r
     if (rc != LLMP_OK) {
       return reply.sendError(routerFailure(rc, err));
     }
-    if (!accumulated) {
+    if (accumulated.empty()) {
       return reply.sendError(simpleError(502, "The backend returned no response.", "empty_response"));
     }
-    CompletionResult result = renderCompletion(*accumulated, meta, options, services);
+    CompletionResult result = accumulated.render(meta, options, services);
     if (result.error) {
       return reply.sendError(*result.error);
     }
@@ -278,57 +275,6 @@ llmp_status serve(const llmp_incoming_request& request, const llmp_router& route
 }
 
 }  // namespace
-
-void mergeChunk(Json& acc, const Json& chunk) {
-  if (!acc.is_object() || !chunk.is_object()) {
-    return;
-  }
-  for (auto& [key, value] : chunk.items()) {
-    if (key != "candidates") {
-      acc[key] = value;
-    }
-  }
-  if (!chunk.contains("candidates") || !chunk["candidates"].is_array()) {
-    return;
-  }
-  Json& candidates = acc["candidates"];
-  if (!candidates.is_array()) {
-    candidates = Json::array();
-  }
-  for (size_t i = 0; i < chunk["candidates"].size(); ++i) {
-    const Json& incoming = chunk["candidates"][i];
-    if (!incoming.is_object()) {
-      continue;
-    }
-    int64_t index = incoming.value("index", static_cast<int64_t>(i));
-    Json* target = nullptr;
-    for (size_t j = 0; j < candidates.size(); ++j) {
-      if (candidates[j].is_object() && candidates[j].value("index", static_cast<int64_t>(j)) == index) {
-        target = &candidates[j];
-        break;
-      }
-    }
-    if (target == nullptr) {
-      candidates.push_back(incoming);
-      continue;
-    }
-    for (auto& [key, value] : incoming.items()) {
-      if (key == "content" && value.is_object() && value.contains("parts") &&
-          value["parts"].is_array()) {
-        Json& parts = (*target)["content"]["parts"];
-        if (!parts.is_array()) {
-          parts = Json::array();
-        }
-        for (const Json& part : value["parts"]) {
-          parts.push_back(part);
-        }
-        (*target)["content"]["role"] = value.value("role", std::string("model"));
-      } else {
-        (*target)[key] = value;
-      }
-    }
-  }
-}
 
 llmp_status handleRequest(const llmp_incoming_request& request, const llmp_responder& responder,
                           const llmp_router& router, Services& services) {

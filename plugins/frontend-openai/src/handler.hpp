@@ -17,9 +17,4 @@ llmp_status handleRequest(const llmp_incoming_request& request, const llmp_respo
 llmp_status renderHostError(const llmp_responder& responder, llmp_status code,
                             int32_t httpStatus, std::string_view message);
 
-// Merges a streamed chunk into an accumulated non-streaming response (for a backend that sends
-// several chunks to a non-streaming call): parts are appended per candidate index, the latest
-// finishReason / usage / metadata win.
-void mergeChunk(Json& accumulated, const Json& chunk);
-
 }  // namespace llmp::plugins::frontend_openai

@@ -62,19 +62,32 @@ struct UsageCounts {
   int64_t prompt = 0, completion = 0, total = 0, cached = 0, reasoning = 0;
 };
 
-UsageCounts usageCounts(const Json& meta) {
+UsageCounts usageCounts(const UsageMetadata& meta) {
   UsageCounts u;
-  u.prompt = count(meta, "promptTokenCount") + count(meta, "toolUsePromptTokenCount");
-  u.reasoning = count(meta, "thoughtsTokenCount");
-  u.completion = count(meta, "candidatesTokenCount") + u.reasoning;
-  u.total = std::max(count(meta, "totalTokenCount"), u.prompt + u.completion);
-  u.cached = count(meta, "cachedContentTokenCount");
+  u.prompt = meta.prompt + meta.toolUsePrompt;
+  u.reasoning = meta.thoughts;
+  u.completion = meta.candidates + u.reasoning;
+  u.total = std::max(meta.total, u.prompt + u.completion);
+  u.cached = meta.cached;
   return u;
 }
 
 }  // namespace
 
-void writeUsage(JsonWriter& out, const Json& meta) {
+UsageMetadata usageMetadataOf(const Json& meta) {
+  UsageMetadata m;
+  m.prompt = count(meta, "promptTokenCount");
+  m.toolUsePrompt = count(meta, "toolUsePromptTokenCount");
+  m.thoughts = count(meta, "thoughtsTokenCount");
+  m.candidates = count(meta, "candidatesTokenCount");
+  m.total = count(meta, "totalTokenCount");
+  m.cached = count(meta, "cachedContentTokenCount");
+  return m;
+}
+
+void writeUsage(JsonWriter& out, const Json& meta) { writeUsage(out, usageMetadataOf(meta)); }
+
+void writeUsage(JsonWriter& out, const UsageMetadata& meta) {
   const UsageCounts u = usageCounts(meta);
   // Keys in nlohmann::json's (sorted) order: the bytes a dumped DOM would have.
   out.beginObject()
@@ -161,6 +174,51 @@ ApiError emptyResponseError(const std::string& reason) {
   return error;
 }
 
+void beginCompletion(JsonWriter& out) { out.beginObject().key("choices").beginArray(); }
+
+std::optional<ApiError> writeChoice(JsonWriter& out, const std::string& reason, int64_t index,
+                                    const ChoiceContent& content, const Json* logprobsFrom) {
+  const bool hasToolCalls = !content.toolCalls.is_null();
+  std::string finish = mapFinishReason(reason, hasToolCalls);
+  if (!content.hasText && !hasToolCalls && finish == "stop") {
+    return emptyResponseError(reason);
+  }
+  out.beginObject().key("finish_reason").string(finish).key("index").number(index);
+  out.key("logprobs");
+  if (logprobsFrom != nullptr) {
+    out.value(logprobsJson(*logprobsFrom));
+  } else {
+    out.null();
+  }
+  out.key("message").beginObject().key("content");
+  if (content.hasText || !hasToolCalls) {
+    out.string(content.text);
+  } else {
+    out.null();
+  }
+  if (!content.reasoning.empty()) {
+    out.key("reasoning_content").string(content.reasoning);
+  }
+  out.key("refusal").null().key("role").string("assistant");
+  if (hasToolCalls) {
+    out.key("tool_calls").value(content.toolCalls);
+  }
+  out.endObject().endObject();
+  return std::nullopt;
+}
+
+void endCompletion(JsonWriter& out, const ResponseMeta& meta, const UsageMetadata& usage) {
+  out.endArray()
+      .key("created").number(meta.created)
+      .key("id").string(meta.id)
+      .key("model").string(meta.model)
+      .key("object").string("chat.completion")
+      .key("system_fingerprint").null()
+      .key("usage");
+  writeUsage(out, usage);
+  out.endObject();
+}
+
 CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                                   const ResponseOptions& options, Services& services) {
   CompletionResult result;
@@ -178,7 +236,7 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
   // Written straight to text, keys in nlohmann::json's sorted order (the wire form is unchanged
   // from the DOM this replaced, which cost a heap node per value and key).
   JsonWriter out;
-  out.beginObject().key("choices").beginArray();
+  beginCompletion(out);
   if (candidates.empty()) {
     out.beginObject()
         .key("finish_reason").string("content_filter")
@@ -201,10 +259,7 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
       result.error = malformedCallError(candidate);
       return result;
     }
-    std::string text;
-    std::string reasoning;
-    bool hasText = false;
-    Json toolCalls;  // null until the first call: an empty array would cost an allocation
+    ChoiceContent content;
     const Json& parts =
         memberOr(memberOr(candidate, "content", emptyJsonObject()), "parts", emptyJsonArray());
     for (const Json& part : parts) {
@@ -212,57 +267,26 @@ CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
         continue;
       }
       if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
-        toolCalls.push_back(toolCallFromPart(part, services));
+        content.toolCalls.push_back(toolCallFromPart(part, services));
       } else if (auto t = part.find("text"); t != part.end() && t->is_string()) {
         const std::string& piece = t->get_ref<const std::string&>();
         if (part.value("thought", false)) {
-          reasoning += piece;
+          content.reasoning += piece;
         } else {
-          text += piece;
-          hasText = hasText || !piece.empty();
+          content.text += piece;
+          content.hasText = content.hasText || !piece.empty();
         }
       }
-    }
-    const bool hasToolCalls = !toolCalls.is_null();
-    std::string finish = mapFinishReason(reason, hasToolCalls);
-    if (!hasText && !hasToolCalls && finish == "stop") {
-      result.error = emptyResponseError(reason);
-      return result;
     }
     int64_t index = candidate.contains("index") && candidate["index"].is_number_integer()
                         ? candidate["index"].get<int64_t>()
                         : static_cast<int64_t>(i);
-    out.beginObject().key("finish_reason").string(finish).key("index").number(index);
-    out.key("logprobs");
-    if (options.logprobs) {
-      out.value(logprobsJson(candidate));
-    } else {
-      out.null();
+    result.error = writeChoice(out, reason, index, content, options.logprobs ? &candidate : nullptr);
+    if (result.error) {
+      return result;
     }
-    out.key("message").beginObject().key("content");
-    if (hasText || !hasToolCalls) {
-      out.string(text);
-    } else {
-      out.null();
-    }
-    if (!reasoning.empty()) {
-      out.key("reasoning_content").string(reasoning);
-    }
-    out.key("refusal").null().key("role").string("assistant");
-    if (hasToolCalls) {
-      out.key("tool_calls").value(toolCalls);
-    }
-    out.endObject().endObject();
   }
-  out.endArray()
-      .key("created").number(meta.created)
-      .key("id").string(meta.id)
-      .key("model").string(meta.model)
-      .key("object").string("chat.completion")
-      .key("system_fingerprint").null()
-      .key("usage");
-  writeUsage(out, memberOr(chunk, "usageMetadata", emptyJsonObject()));
-  out.endObject();
+  endCompletion(out, meta, usageMetadataOf(memberOr(chunk, "usageMetadata", emptyJsonObject())));
   result.body = out.take();
   return result;
 }

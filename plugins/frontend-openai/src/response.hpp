@@ -35,8 +35,20 @@ bool isMalformedFinish(const std::string& geminiReason);
 std::string mapFinishReason(const std::string& geminiReason, bool hasToolCalls);
 bool isContentFilterFinish(const std::string& geminiReason);
 
+// usageMetadata's token counts, each 0 when absent.
+struct UsageMetadata {
+  int64_t prompt = 0;         // promptTokenCount
+  int64_t toolUsePrompt = 0;  // toolUsePromptTokenCount
+  int64_t thoughts = 0;       // thoughtsTokenCount
+  int64_t candidates = 0;     // candidatesTokenCount
+  int64_t total = 0;          // totalTokenCount
+  int64_t cached = 0;         // cachedContentTokenCount
+};
+UsageMetadata usageMetadataOf(const Json& usageMetadata);
+
 // Writes usage from usageMetadata (zeros when absent).
 void writeUsage(JsonWriter& out, const Json& usageMetadata);
+void writeUsage(JsonWriter& out, const UsageMetadata& usage);
 // choices[].logprobs from a candidate's logprobsResult; null when absent.
 Json logprobsJson(const Json& candidate);
 
@@ -55,5 +67,24 @@ struct CompletionResult {
 };
 CompletionResult renderCompletion(const Json& chunk, const ResponseMeta& meta,
                                   const ResponseOptions& options, Services& services);
+
+// The pieces of a chat.completion, shared by renderCompletion and the renderer of an answer read
+// without a DOM (answer_scan.hpp), so both write the same bytes.
+// What one candidate's parts amount to.
+struct ChoiceContent {
+  std::string text;       // non-thought text, concatenated
+  std::string reasoning;  // thought text, concatenated
+  bool hasText = false;   // some non-thought text was not empty
+  Json toolCalls;         // null until the first call: an empty array would cost an allocation
+};
+// Opens the object and its "choices" array.
+void beginCompletion(JsonWriter& out);
+// Writes one choice, or returns the error to answer instead (an answer with nothing in it).
+// `logprobsFrom` is the candidate to take logprobs from, or nullptr for "logprobs": null.
+std::optional<ApiError> writeChoice(JsonWriter& out, const std::string& geminiReason,
+                                    int64_t index, const ChoiceContent& content,
+                                    const Json* logprobsFrom);
+// Closes "choices" and writes the members after it, ending the object.
+void endCompletion(JsonWriter& out, const ResponseMeta& meta, const UsageMetadata& usage);
 
 }  // namespace llmp::plugins::frontend_openai
