@@ -9,6 +9,7 @@
 
 #include "completion_accumulator.hpp"
 #include "models.hpp"
+#include "plain_request.hpp"
 #include "request.hpp"
 #include "response.hpp"
 #include "route.hpp"
@@ -117,30 +118,61 @@ std::string requestMetadata(const llmp_incoming_request& request) {
   return out.take();
 }
 
+// A chat request's body, translated: what the router call and the reply need.
+struct ChatRequest {
+  std::string model;
+  bool stream = false;
+  bool includeUsage = false;
+  bool logprobs = false;
+  std::string ir;  // IR JSON text
+};
+
+// Translates the body, or returns the 400 to answer. A plain body (plain_request.hpp) is written
+// straight to IR text; any other goes through a DOM and translateRequest, which also finds every
+// client mistake.
+std::optional<ApiError> readChatRequest(std::string_view body, Services& services,
+                                        ChatRequest& out) {
+  if (std::optional<PlainRequest> plain = translatePlainRequest(body)) {
+    out.model = std::move(plain->model);
+    out.stream = plain->stream;
+    out.includeUsage = plain->includeUsage;
+    out.ir = std::move(plain->ir);
+    return std::nullopt;
+  }
+  std::string parseError;
+  std::optional<Json> parsed = parseJson(body, &parseError);
+  if (!parsed) {
+    return simpleError(400,
+                       "We could not parse the JSON body of your request (" + parseError +
+                           "). The OpenAI API expects a JSON payload.",
+                       "invalid_json");
+  }
+  try {
+    TranslatedRequest translated = translateRequest(*parsed, services);
+    out.model = std::move(translated.model);
+    out.stream = translated.stream;
+    out.includeUsage = translated.includeUsage;
+    out.logprobs = translated.logprobs;
+    out.ir = dumpJson(translated.ir);
+  } catch (const RequestError& e) {
+    return simpleError(400, e.what(), e.code(), e.param());
+  }
+  return std::nullopt;
+}
+
 llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& router,
                       Services& services, Reply& reply) {
-  std::string parseError;
-  std::optional<Json> body = parseJson(view(request.body), &parseError);
-  if (!body) {
-    return reply.sendError(simpleError(
-        400, "We could not parse the JSON body of your request (" + parseError +
-                 "). The OpenAI API expects a JSON payload.",
-        "invalid_json"));
-  }
-  TranslatedRequest translated;
-  try {
-    translated = translateRequest(*body, services);
-  } catch (const RequestError& e) {
-    return reply.sendError(simpleError(400, e.what(), e.code(), e.param()));
+  ChatRequest translated;
+  if (std::optional<ApiError> error = readChatRequest(view(request.body), services, translated)) {
+    return reply.sendError(*error);
   }
 
-  std::string ir = dumpJson(translated.ir);
   std::string metadata = requestMetadata(request);
   std::string_view session = findHeader(request.headers, request.header_count, "x-session-id");
   llmp_generate_request req{};
   req.struct_size = sizeof(req);
   req.model = toBytes(translated.model);
-  req.ir = toBytes(ir);
+  req.ir = toBytes(translated.ir);
   req.flags = translated.stream ? LLMP_GENERATE_STREAM : 0;
   req.session_id = toBytes(session);
   req.metadata = toBytes(metadata);
