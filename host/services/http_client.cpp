@@ -167,7 +167,7 @@ void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data, int64_t 
 
 // One read into buffer (at most kReadBufferSize bytes), waiting at most timeoutMs for the first
 // byte: 0 when the peer closed; Poco::TimeoutException when nothing came.
-int receive(HttpConnection& conn, char* buffer, int64_t timeoutMs) {
+int receive(HttpConnection& conn, bool tls, char* buffer, int64_t timeoutMs) {
   if (!fiber::onFiber()) {
     conn.setReceiveTimeoutMs(timeoutMs);
     return conn.readSome(buffer, kReadBufferSize);
@@ -175,7 +175,9 @@ int receive(HttpConnection& conn, char* buffer, int64_t timeoutMs) {
   const int64_t deadline = monotonicMs() + timeoutMs;
   for (;;) {
     // Non-blocking: < 0 when nothing is there yet, or when TLS must write first.
-    ERR_clear_error();  // over TLS, SSL_get_error must find only this read's errors
+    if (tls) {
+      ERR_clear_error();  // SSL_get_error must find only this read's errors
+    }
     const int n = conn.readSome(buffer, kReadBufferSize);
     if (n >= 0) {
       return n;
@@ -381,7 +383,7 @@ void HttpClient::readBody(Exchange& ex, HttpConnection& conn, BodyDecoder& decod
   auto onData = [&sink](std::string_view piece) { return deliverBodyPiece(sink, piece); };
   char* buf = ex.scratch->buffer();
   while (!decoder.complete() && !*peerClosed) {
-    int n = receive(conn, buf, ex.bounded(ex.idleMs));
+    int n = receive(conn, ex.url.tls, buf, ex.bounded(ex.idleMs));
     if (n <= 0) {
       if (!decoder.closeEndsBody()) {
         throw Failure{LLMP_E_UNAVAILABLE, truncatedBodyMessage(where)};
@@ -526,7 +528,7 @@ void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, int64_t ti
           break;
       }
     }
-    const int n = receive(conn, buf, timeoutMs);
+    const int n = receive(conn, ex.url.tls, buf, timeoutMs);
     if (n <= 0) {
       if (bytes.empty()) {
         throw Poco::Net::NoMessageException();
