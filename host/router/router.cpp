@@ -1,7 +1,6 @@
 #include "router/router.h"
 
 #include <chrono>
-#include <thread>
 
 #include <llmp/cpp/bytes.hpp>
 #include <llmp/cpp/errors.hpp>
