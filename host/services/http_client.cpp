@@ -415,8 +415,6 @@ std::optional<HttpClient::Outcome> HttpClient::relayBody(Exchange& ex, HttpConne
   body.deadlineMs = ex.deadlineMs;
   body.tls = ex.url.tls;
   RelayOutcome r = relay().relay(body);
-  conn.forgetBlockingMode();  // the relay left the socket blocking
-  conn.setNonBlocking(fiber::onFiber());
   if (r.deferred != nullptr) {
     // A client could not take a write at once: its bytes go out first, from this thread, which
     // may block on it. A client that is gone shows up at the sink's next write.

@@ -39,6 +39,7 @@ class HttpConnection {
   // Non-blocking on a fiber (whose waits go through its loop), blocking elsewhere; an ioctl only
   // when the mode changes.
   void setNonBlocking(bool on);
+  bool nonBlocking() const { return nonBlocking_; }
   void forgetBlockingMode() { nonBlocking_ = false; }  // a new socket starts blocking
   int fd();
 

@@ -319,16 +319,17 @@ StreamRelay::Loop& StreamRelay::nextLoop() {
 RelayOutcome StreamRelay::relay(RelayedBody& body) {
   Stream s;
   s.body = &body;
-  Poco::Net::StreamSocket& socket = body.conn->session().socket();
-  s.fd = socket.impl()->sockfd();
+  s.fd = body.conn->fd();
   s.idleDeadlineMs = monotonicMs() + body.idleMs;
-  socket.setBlocking(false);
+  // The caller's mode comes back afterwards: blocking on a thread, non-blocking on a fiber.
+  const bool wasNonBlocking = body.conn->nonBlocking();
+  body.conn->setNonBlocking(true);
   if (!nextLoop().submit(&s)) {
-    socket.setBlocking(true);
+    body.conn->setNonBlocking(wasNonBlocking);
     return {RelayOutcome::Kind::Failed, "the proxy is shutting down"};
   }
   s.done.wait();  // a fiber yields meanwhile
-  socket.setBlocking(true);
+  body.conn->setNonBlocking(wasNonBlocking);
   return std::move(s.outcome);
 }
 

@@ -14,7 +14,6 @@
 #include <llmp/host.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -86,7 +85,7 @@ class StreamRelay {
 
   // Blocks until the body ended, failed, timed out, was cancelled by the sink, or is handed back
   // to the caller (a client write would have blocked, or TLS needs to write while reading).
-  // The connection's socket is non-blocking meanwhile and blocking again on return.
+  // The connection's socket is non-blocking meanwhile and back in the caller's mode on return.
   RelayOutcome relay(RelayedBody& body);
 
  private:
