@@ -111,7 +111,8 @@ struct Loop::Impl {
   size_t mainStackSize = 0;
 
   void run();
-  void takePosts();
+  // Moves posted fibers to the ready queue and starts spawned ones; true once stop() was called.
+  bool takePosts();
   Fiber* create(std::function<void()> fn);
   void enter(Fiber* f);
   void suspend();
@@ -194,10 +195,12 @@ void Loop::Impl::post(Fiber* f) {
   (void)!::write(wake, &one, sizeof one);
 }
 
-void Loop::Impl::takePosts() {
+bool Loop::Impl::takePosts() {
   std::vector<std::function<void()>> newFibers;
+  bool stopRequested = false;
   {
     std::lock_guard<std::mutex> lock(mutex);
+    stopRequested = stopping;
     newFibers.swap(spawns);
     for (Fiber* f : resumes) {
       ready.push_back(f);
@@ -210,6 +213,7 @@ void Loop::Impl::takePosts() {
       ready.push_back(f);
     }
   }
+  return stopRequested;
 }
 
 Loop::Fiber* Loop::Impl::create(std::function<void()> fn) {
@@ -291,19 +295,16 @@ void Loop::Impl::run() {
   tLoop = this;
   epoll_event events[kMaxEvents];
   for (;;) {
-    takePosts();
+    const bool stopRequested = takePosts();
     // Only the fibers ready now: those they wake run after the next look at the sockets.
     for (size_t n = ready.size(); n > 0; --n) {
       Fiber* f = ready.front();
       ready.pop_front();
       enter(f);
     }
-    bool stop = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      stop = stopping && live == 0 && spawns.empty() && resumes.empty();
-    }
-    if (stop) {
+    // Once stopping, nothing new is spawned (takePosts took what came before), and with no
+    // fiber left nothing can be resumed: done.
+    if (stopRequested && live == 0) {
       break;
     }
     int timeout = -1;
