@@ -2,7 +2,6 @@
 
 #include <llmp/cpp/json_writer.hpp>
 
-#include <array>
 #include <cstdint>
 
 namespace llmp::plugins::frontend_openai {
@@ -172,8 +171,8 @@ class AnswerScanner {
         if (name == "functionCall") return false;  // tool calls: the DOM path
         return skipValue();  // thoughtSignature on a text part is not read
       case At::Usage:
-        for (size_t i = 0; i < kUsageKeys.size(); ++i) {
-          if (name == kUsageKeys[i]) {
+        for (size_t i = 0; i < kUsageCounts.size(); ++i) {
+          if (name == kUsageCounts[i].first) {
             usageField_ = i;
             return take(Slot::UsageCount, uint64_t{1} << i, usageSeen_);
           }
@@ -187,10 +186,6 @@ class AnswerScanner {
   bool parse_error(std::size_t, const std::string&, const Json::exception&) { return false; }
 
  private:
-  static constexpr std::array<const char*, 6> kUsageKeys = {
-      "promptTokenCount",     "toolUsePromptTokenCount", "thoughtsTokenCount",
-      "candidatesTokenCount", "totalTokenCount",         "cachedContentTokenCount"};
-
   ScannedCandidate& candidate() { return answer_.candidates.back(); }
 
   // Takes the value of a member, refusing a repeated key (the DOM keeps the last value; the
@@ -219,10 +214,7 @@ class AnswerScanner {
     if (slot_ == Slot::Index) {
       candidate().index = value;
     } else if (slot_ == Slot::UsageCount) {
-      int64_t* counts[] = {&answer_.usage.prompt,     &answer_.usage.toolUsePrompt,
-                           &answer_.usage.thoughts,   &answer_.usage.candidates,
-                           &answer_.usage.total,      &answer_.usage.cached};
-      *counts[usageField_] = value;
+      answer_.usage.*kUsageCounts[usageField_].second = value;
     } else {
       return false;
     }

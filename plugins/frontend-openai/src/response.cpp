@@ -76,12 +76,9 @@ UsageCounts usageCounts(const UsageMetadata& meta) {
 
 UsageMetadata usageMetadataOf(const Json& meta) {
   UsageMetadata m;
-  m.prompt = count(meta, "promptTokenCount");
-  m.toolUsePrompt = count(meta, "toolUsePromptTokenCount");
-  m.thoughts = count(meta, "thoughtsTokenCount");
-  m.candidates = count(meta, "candidatesTokenCount");
-  m.total = count(meta, "totalTokenCount");
-  m.cached = count(meta, "cachedContentTokenCount");
+  for (const auto& [key, field] : kUsageCounts) {
+    m.*field = count(meta, key);
+  }
   return m;
 }
 

@@ -5,9 +5,11 @@
 #include <llmp/cpp/json.hpp>
 #include <llmp/cpp/json_writer.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "errors.hpp"
 #include "services.hpp"
@@ -44,6 +46,16 @@ struct UsageMetadata {
   int64_t total = 0;          // totalTokenCount
   int64_t cached = 0;         // cachedContentTokenCount
 };
+// usageMetadata's count members and the field each fills: read by usageMetadataOf from a DOM and
+// by the answer scan (answer_scan.cpp) from SAX events.
+inline constexpr std::array<std::pair<const char*, int64_t UsageMetadata::*>, 6> kUsageCounts = {{
+    {"promptTokenCount", &UsageMetadata::prompt},
+    {"toolUsePromptTokenCount", &UsageMetadata::toolUsePrompt},
+    {"thoughtsTokenCount", &UsageMetadata::thoughts},
+    {"candidatesTokenCount", &UsageMetadata::candidates},
+    {"totalTokenCount", &UsageMetadata::total},
+    {"cachedContentTokenCount", &UsageMetadata::cached},
+}};
 UsageMetadata usageMetadataOf(const Json& usageMetadata);
 
 // Writes usage from usageMetadata (zeros when absent).
