@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "request.hpp"
+
 namespace llmp::plugins::frontend_openai {
 namespace {
 
@@ -56,19 +58,15 @@ constexpr std::array<Member, 13> kRootMembers = {{
     {"seed", Slot::Seed},
 }};
 
-// The ranges translateRequest's integerAt enforces; a value outside gives up (its error is
+// The range translateRequest enforces (request.hpp); a value outside gives up (its error is
 // translateRequest's to write).
-struct IntegerRange {
-  int64_t min;
-  int64_t max;
-};
 IntegerRange rangeOf(Slot slot) {
   switch (slot) {
-    case Slot::TopK: return {1, 1000000};
+    case Slot::TopK: return kTopKRange;
     case Slot::MaxTokens:
-    case Slot::MaxCompletionTokens: return {1, INT32_MAX};
-    case Slot::N: return {1, 128};
-    default: return {INT64_MIN, INT64_MAX};  // seed
+    case Slot::MaxCompletionTokens: return kMaxTokensRange;
+    case Slot::N: return kCandidateCountRange;
+    default: return kSeedRange;
   }
 }
 

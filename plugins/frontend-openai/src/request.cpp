@@ -747,13 +747,14 @@ TranslatedRequest translateRequest(const Json& body, Services& services) {
     gen["topP"] = numberAt(*v, "top_p");
   }
   if (const Json* v = field(body, "top_k")) {
-    gen["topK"] = integerAt(*v, "top_k", 1, 1000000);
+    gen["topK"] = integerAt(*v, "top_k", kTopKRange.min, kTopKRange.max);
   }
   if (const Json* v = field(body, "max_tokens")) {
-    gen["maxOutputTokens"] = integerAt(*v, "max_tokens", 1, INT32_MAX);
+    gen["maxOutputTokens"] = integerAt(*v, "max_tokens", kMaxTokensRange.min, kMaxTokensRange.max);
   }
   if (const Json* v = field(body, "max_completion_tokens")) {
-    gen["maxOutputTokens"] = integerAt(*v, "max_completion_tokens", 1, INT32_MAX);
+    gen["maxOutputTokens"] =
+        integerAt(*v, "max_completion_tokens", kMaxTokensRange.min, kMaxTokensRange.max);
   }
   if (const Json* v = field(body, "stop")) {
     Json stops = Json::array();
@@ -771,10 +772,10 @@ TranslatedRequest translateRequest(const Json& body, Services& services) {
     }
   }
   if (const Json* v = field(body, "n")) {
-    gen["candidateCount"] = integerAt(*v, "n", 1, 128);
+    gen["candidateCount"] = integerAt(*v, "n", kCandidateCountRange.min, kCandidateCountRange.max);
   }
   if (const Json* v = field(body, "seed")) {
-    gen["seed"] = integerAt(*v, "seed", INT64_MIN, INT64_MAX);
+    gen["seed"] = integerAt(*v, "seed", kSeedRange.min, kSeedRange.max);
   }
   if (const Json* v = field(body, "presence_penalty")) {
     gen["presencePenalty"] = numberAt(*v, "presence_penalty");
