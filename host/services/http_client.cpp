@@ -140,7 +140,7 @@ void sendAllPlain(int fd, iovec* iov, int count, int64_t stallMs) {
 // Waits on a fiber for what a non-blocking read or TLS call asked for (its negative result): a
 // TLS read may need to write first (renegotiation, key update) and a TLS write may need to read;
 // a plain socket's -1 reads as ERR_SSL_WANT_READ. False when time ran out.
-bool waitForTls(int fd, int wanted, int64_t deadlineMs) {
+bool waitForIo(int fd, int wanted, int64_t deadlineMs) {
   const bool write = wanted == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE;
   return fiber::waitFd(fd, write, deadlineMs) == fiber::Wait::Ready;
 }
@@ -153,7 +153,7 @@ void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data, int64_t 
     ERR_clear_error();  // SSL_get_error must find only this call's errors
     const int n = socket.sendBytes(data.data(), static_cast<int>(std::min<size_t>(data.size(), 1 << 30)));
     if (n < 0 && fiber::onFiber()) {
-      if (!waitForTls(socket.impl()->sockfd(), n, monotonicMs() + stallMs)) {
+      if (!waitForIo(socket.impl()->sockfd(), n, monotonicMs() + stallMs)) {
         throw Poco::TimeoutException("send timed out");
       }
       continue;
@@ -182,7 +182,7 @@ int receive(HttpConnection& conn, bool tls, char* buffer, int64_t timeoutMs) {
     if (n >= 0) {
       return n;
     }
-    if (!waitForTls(conn.fd(), n, deadline)) {
+    if (!waitForIo(conn.fd(), n, deadline)) {
       throw Poco::TimeoutException("receive timed out");
     }
   }
