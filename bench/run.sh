@@ -124,6 +124,7 @@ streams() {
   st0="$(steal_ticks "$proxy_cpu")"
   w0="$(date +%s%N)"
   line="$("${pin_load[@]}" "$stream_bin" "${args[@]}" --raw "$out/streams.$server.n$n.tsv" \
+    --windows "$out/streams.$server.n$n.windows.tsv" \
     2>"$out/streams.$server.n$n.err")" || true
   s1="$(sum_ticks "${spids[@]}")"
   u1="$(cpu_ticks "$upstream_pid")"

@@ -255,12 +255,15 @@ class Server {
                     "Transfer-Encoding: chunked\r\n\r\n")) {
         return;
       }
-      sendEvent(c);
+      sendEvent(c, nowNs());
     }
   }
 
-  // Sends the next event now; schedules the one after or ends the stream.
-  void sendEvent(Conn& c) {
+  // Sends the next event now; schedules the one after `delay` past this one's due time (not past
+  // now: streams whose events are sent late in one batch would otherwise fall into step with each
+  // other and, over a run, arrive at the proxy in ever larger bursts that no real upstream sends);
+  // or ends the stream.
+  void sendEvent(Conn& c, int64_t dueNs) {
     bool last = c.sent + 1 >= events_;
     char text[64];
     std::snprintf(text, sizeof text, "ts=%lld ", static_cast<long long>(nowNs()));
@@ -287,7 +290,7 @@ class Server {
       return;
     }
     if (!last) {
-      timers_.push(Due{nowNs() + delayNs_, fd, generation});
+      timers_.push(Due{dueNs + delayNs_, fd, generation});
     } else if (!c.in.empty()) {
       readRequest(c);  // a pipelined request
     }
@@ -302,7 +305,7 @@ class Server {
       if (it == conns_.end() || it->second->generation != d.generation || !it->second->streaming) {
         continue;
       }
-      sendEvent(*it->second);
+      sendEvent(*it->second, d.atNs);
     }
   }
 

@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -46,6 +47,7 @@ struct Options {
   int timeoutS = 120;
   int rampMs = 0;  // spread the request starts over this many milliseconds
   std::string rawPath;
+  std::string windowsPath;  // per 100 ms of upstream send time: events and their latency
 };
 
 struct StreamResult {
@@ -58,6 +60,7 @@ struct StreamResult {
   double totalUs = 0;    // request sent -> end of body
   std::vector<double> gapsUs;
   std::vector<double> latencyUs;  // per stamped event: upstream write -> received here
+  std::vector<int64_t> sentNs;    // per stamped event: its upstream write (steady_clock ns)
 };
 
 double usSince(Clock::time_point from, Clock::time_point to) {
@@ -242,6 +245,7 @@ void onReadable(Conn& c, const Options& o, int epfd, int& open) {
       }
       if (stamps[i] >= 0) {
         r.latencyUs.push_back(static_cast<double>(atNs - stamps[i]) / 1000.0);
+        r.sentNs.push_back(stamps[i]);
       }
       ++r.events;
       c.lastEvent = at;
@@ -435,10 +439,38 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(idx, v.size() - 1)];
 }
 
+// Event latency per 100 ms of upstream send time, so a tail can be told apart by when it
+// happened (while streams were still starting, or in the steady state).
+void writeWindows(const std::string& path, const std::vector<Conn>& tasks) {
+  int64_t first = INT64_MAX;
+  for (const auto& t : tasks) {
+    for (int64_t ns : t.result.sentNs) {
+      first = std::min(first, ns);
+    }
+  }
+  std::map<int64_t, std::vector<double>> windows;
+  for (const auto& t : tasks) {
+    const auto& r = t.result;
+    for (size_t i = 0; i < r.sentNs.size(); ++i) {
+      windows[(r.sentNs[i] - first) / 100000000].push_back(r.latencyUs[i]);
+    }
+  }
+  std::ofstream out(path);
+  // at_s: the window's start on CLOCK_MONOTONIC (steady_clock), to line it up with a trace.
+  out << "from_ms\tevents\tlat_p50_us\tlat_p99_us\tlat_max_us\tat_s\n";
+  for (auto& [w, lat] : windows) {
+    out << w * 100 << '\t' << lat.size() << '\t' << percentile(lat, 50) << '\t'
+        << percentile(lat, 99) << '\t' << *std::max_element(lat.begin(), lat.end()) << '\t'
+        << std::fixed << static_cast<double>(first + w * 100000000) / 1e9 << std::defaultfloat
+        << '\n';
+  }
+}
+
 void usage() {
   std::cerr << "usage: stream_bench --port P --path PATH (--body S | --body-file F)\n"
                "                    [--streams N] [--expect-events N] [--header 'k: v']...\n"
-               "                    [--timeout-s S] [--ramp-ms MS] [--raw out.tsv]\n";
+               "                    [--timeout-s S] [--ramp-ms MS] [--raw out.tsv]\n"
+               "                    [--windows out.tsv]\n";
 }
 
 }  // namespace
@@ -483,6 +515,8 @@ int main(int argc, char** argv) {
       o.rampMs = std::max(0, std::atoi(v.c_str()));
     } else if (a == "--raw") {
       o.rawPath = v;
+    } else if (a == "--windows") {
+      o.windowsPath = v;
     } else {
       std::cerr << "stream_bench: unknown option " << a << "\n";
       usage();
@@ -535,6 +569,9 @@ int main(int argc, char** argv) {
           << (r.gapsUs.empty() ? 0 : *std::max_element(r.gapsUs.begin(), r.gapsUs.end())) << '\t'
           << r.error << '\n';
     }
+  }
+  if (!o.windowsPath.empty()) {
+    writeWindows(o.windowsPath, tasks);
   }
   int failed = o.streams - completed;
   std::printf(
