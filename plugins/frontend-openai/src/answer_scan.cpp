@@ -113,7 +113,7 @@ class AnswerScanner {
       case At::Candidate: at_ = At::Candidates; return true;
       case At::Content: at_ = At::Candidate; return true;
       case At::Part: foldPart(); at_ = At::Parts; return true;
-      case At::Usage: at_ = At::Root; return true;
+      case At::Usage: answer_.hasUsage = true; at_ = At::Root; return true;
       default: return false;
     }
   }
@@ -253,6 +253,9 @@ class AnswerScanner {
   void foldPart() {
     if (!partHasText_) {
       return;
+    }
+    if (!partText_.empty()) {
+      ++candidate().pieces;
     }
     ChoiceContent& content = candidate().content;
     if (partThought_) {

@@ -22,11 +22,15 @@ struct ScannedCandidate {
   std::string finishReason;      // "" when absent
   std::optional<int64_t> index;  // the candidate's own index, when it has one
   ChoiceContent content;         // toolCalls stays null: a call gives up the scan
+  // Text parts that were not empty, thought or not: a stream writes one delta per part, so it can
+  // render this candidate from `content` only when there is at most one.
+  int pieces = 0;
 };
 
 struct ScannedAnswer {
   std::vector<ScannedCandidate> candidates;  // at least one
   UsageMetadata usage;
+  bool hasUsage = false;  // the chunk had usageMetadata (a stream keeps the last one it saw)
 };
 
 // The answer in `chunk`, or nullopt when it is not valid JSON or not of the plain shape.

@@ -230,11 +230,7 @@ llmp_status serveChat(const llmp_incoming_request& request, const llmp_router& r
     }
     llmp_status st = LLMP_OK;
     if (kind == LLMP_EVENT_CHUNK) {
-      std::optional<Json> chunk = parseJson(data);
-      if (!chunk) {
-        return LLMP_OK;
-      }
-      st = deliver(renderer.onChunk(*chunk));
+      st = deliver(renderer.onChunkText(data));
     } else if (kind == LLMP_EVENT_KEEPALIVE) {
       st = reply.write(StreamRenderer::keepAlive());
     }

@@ -7,13 +7,13 @@ namespace llmp::plugins::frontend_openai {
 StreamRenderer::StreamRenderer(ResponseMeta meta, ResponseOptions options, Services& services)
     : meta_(std::move(meta)), options_(options), services_(services) {}
 
-void StreamRenderer::finishEvent(JsonWriter& w, const Json* usageMetadata) {
+void StreamRenderer::finishEvent(JsonWriter& w, const UsageMetadata* usage) {
   w.key("created").number(meta_.created)
       .key("id").string(meta_.id)
       .key("model").string(meta_.model)
       .key("object").string("chat.completion.chunk");
-  if (usageMetadata != nullptr) {
-    writeUsage(w.key("usage"), *usageMetadata);
+  if (usage != nullptr) {
+    writeUsage(w.key("usage"), *usage);
   } else if (options_.includeUsage) {
     w.key("usage").null();
   }
@@ -66,13 +66,35 @@ std::string StreamRenderer::errorEvent(const ApiError& error) {
   return "data: " + dumpJson(errorJson(error)) + "\n\n";
 }
 
+void StreamRenderer::appendText(std::string& out, int64_t index, Choice& choice,
+                                const std::string& text, bool thought, const Json& logprobs) {
+  appendChoiceEvent(
+      out, index,
+      [&](JsonWriter& w) { w.key(thought ? "reasoning_content" : "content").string(text); },
+      nullptr, logprobs);
+  choice.hasOutput = choice.hasOutput || !thought;
+}
+
+bool StreamRenderer::finishChoice(Output& out, int64_t index, Choice& choice,
+                                  const std::string& reason) {
+  std::string finish = mapFinishReason(reason, choice.toolCalls > 0);
+  if (!choice.hasOutput && finish == "stop") {
+    out.error = emptyResponseError(reason);
+    done_ = true;
+    return false;
+  }
+  choice.finished = true;
+  appendChoiceEvent(out.sse, index, [](JsonWriter&) {}, finish.c_str(), nullptr);
+  return true;
+}
+
 StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
   Output out;
   if (done_ || !chunk.is_object()) {
     return out;
   }
   if (chunk.contains("usageMetadata") && chunk["usageMetadata"].is_object()) {
-    usage_ = chunk["usageMetadata"];
+    usage_ = usageMetadataOf(chunk["usageMetadata"]);
   }
   const Json& candidates = memberOr(chunk, "candidates", emptyJsonArray());
   if (candidates.empty() && chunk.contains("promptFeedback") &&
@@ -119,27 +141,73 @@ StreamRenderer::Output StreamRenderer::onChunk(const Json& chunk) {
         choice.hasOutput = true;
       } else if (auto t = part.find("text");
                  t != part.end() && t->is_string() && !t->get_ref<const std::string&>().empty()) {
-        const std::string& text = t->get_ref<const std::string&>();
-        const bool thought = part.value("thought", false);
-        appendChoiceEvent(
-            out.sse, index,
-            [&](JsonWriter& w) { w.key(thought ? "reasoning_content" : "content").string(text); },
-            nullptr, logprobs);
-        choice.hasOutput = choice.hasOutput || !thought;
+        appendText(out.sse, index, choice, t->get_ref<const std::string&>(),
+                   part.value("thought", false), logprobs);
       } else {
         continue;
       }
       logprobs = nullptr;  // a chunk's logprobs go with its first delta only
     }
-    if (!reason.empty()) {
-      std::string finish = mapFinishReason(reason, choice.toolCalls > 0);
-      if (!choice.hasOutput && finish == "stop") {
-        out.error = emptyResponseError(reason);
-        done_ = true;
-        return out;
-      }
-      choice.finished = true;
-      appendChoiceEvent(out.sse, index, [](JsonWriter&) {}, finish.c_str(), nullptr);
+    if (!reason.empty() && !finishChoice(out, index, choice, reason)) {
+      return out;
+    }
+  }
+  return out;
+}
+
+StreamRenderer::Output StreamRenderer::onChunkText(std::string_view chunk) {
+  if (done_) {
+    return {};
+  }
+  if (std::optional<ScannedAnswer> scanned = scanAnswer(chunk);
+      scanned && takesScanned(*scanned)) {
+    return onScannedChunk(*scanned);
+  }
+  if (std::optional<Json> parsed = parseJson(chunk)) {
+    return onChunk(*parsed);
+  }
+  return {};
+}
+
+bool StreamRenderer::takesScanned(const ScannedAnswer& chunk) const {
+  if (options_.logprobs) {
+    return false;
+  }
+  for (const ScannedCandidate& candidate : chunk.candidates) {
+    if (candidate.pieces > 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
+StreamRenderer::Output StreamRenderer::onScannedChunk(const ScannedAnswer& chunk) {
+  Output out;
+  if (done_) {
+    return out;
+  }
+  if (chunk.hasUsage) {
+    usage_ = chunk.usage;
+  }
+  // The scan refuses prompt feedback, malformed-call finishes and tool calls: what is left is
+  // onChunk's loop over candidates with text parts.
+  static const Json noLogprobs;
+  for (size_t i = 0; i < chunk.candidates.size(); ++i) {
+    const ScannedCandidate& candidate = chunk.candidates[i];
+    int64_t index = candidate.index.value_or(static_cast<int64_t>(i));
+    if (choices_[index].finished) {
+      continue;
+    }
+    Choice& choice = startChoice(index, out.sse);
+    if (candidate.pieces == 1) {
+      const ChoiceContent& content = candidate.content;
+      const bool thought = content.text.empty();
+      appendText(out.sse, index, choice, thought ? content.reasoning : content.text, thought,
+                 noLogprobs);
+    }
+    if (!candidate.finishReason.empty() &&
+        !finishChoice(out, index, choice, candidate.finishReason)) {
+      return out;
     }
   }
   return out;

@@ -11,7 +11,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "answer_scan.hpp"
 #include "errors.hpp"
 #include "response.hpp"
 #include "services.hpp"
@@ -30,6 +32,14 @@ class StreamRenderer {
 
   // One IR chunk. After an error or the end, further chunks produce nothing.
   Output onChunk(const Json& chunk);
+  // The same for a chunk's text: the usual piece of plain text is read by scanAnswer and
+  // rendered without a DOM; any other chunk is parsed and goes to onChunk, which stays the
+  // reference. Text that is not JSON produces nothing (a backend's broken chunk is skipped).
+  Output onChunkText(std::string_view chunk);
+  // True when a scanned chunk can be rendered without its DOM: the client did not ask for
+  // logprobs (the scan skips them) and no candidate has more than one text part (each part is a
+  // delta of its own; the scan joins them).
+  bool takesScanned(const ScannedAnswer& chunk) const;
   // The generation ended normally: closes open choices, adds usage and [DONE]. Reports an error
   // instead when the model produced nothing at all.
   Output finish();
@@ -58,15 +68,23 @@ class StreamRenderer {
   void appendChoiceEvent(std::string& out, int64_t index, const DeltaWriter& delta,
                          const char* finish, const Json& logprobs);
   void appendUsageEvent(std::string& out);
-  // The members after "choices", and the end of the event; usage from usageMetadata when given.
-  void finishEvent(JsonWriter& w, const Json* usageMetadata);
+  // The members after "choices", and the end of the event; usage when given.
+  void finishEvent(JsonWriter& w, const UsageMetadata* usage);
   Choice& startChoice(int64_t index, std::string& out);
+  // onChunk for a chunk takesScanned() accepted: the bytes onChunk writes for its DOM.
+  Output onScannedChunk(const ScannedAnswer& chunk);
+  // One text part's delta: content, or reasoning_content for a thought.
+  void appendText(std::string& out, int64_t index, Choice& choice, const std::string& text,
+                  bool thought, const Json& logprobs);
+  // A candidate's finishReason (non-empty) closes its choice; false when it ends the stream with
+  // out.error instead (nothing was answered).
+  bool finishChoice(Output& out, int64_t index, Choice& choice, const std::string& reason);
 
   ResponseMeta meta_;
   ResponseOptions options_;
   Services& services_;
   std::map<int64_t, Choice> choices_;
-  Json usage_;
+  UsageMetadata usage_;  // the last usageMetadata seen
   bool blocked_ = false;
   bool emittedAny_ = false;
   bool done_ = false;

@@ -1,5 +1,5 @@
-// The paths that skip the DOM (plain_request.hpp, answer_scan.hpp) must write exactly what the
-// DOM paths write, and must give up on anything outside their shape. Every body and answer here,
+// The paths that skip the DOM (plain_request.hpp, answer_scan.hpp, StreamRenderer::onChunkText)
+// must write exactly what the DOM paths write, and must give up on anything outside their shape. Every body and answer here,
 // and every golden input, goes through both and the bytes are compared.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include "plain_request.hpp"
 #include "request.hpp"
 #include "response.hpp"
+#include "stream.hpp"
 #include "test_support.hpp"
 
 namespace llmp::plugins::frontend_openai::testing {
@@ -278,6 +279,115 @@ TEST(CompletionAccumulator, RendersWhatTheDomPathRenders) {
   sameAccumulation({logprobs});
   sameAccumulation({"{broken"});
   sameAccumulation({});
+}
+
+// A stream through StreamRenderer::onChunkText (the handler's path) against the path before it:
+// every valid chunk parsed and given to onChunk. Returns how many chunks were rendered from a
+// scan, without a DOM.
+int sameStream(const std::vector<std::string>& chunks, ResponseOptions options = {}) {
+  FakeServices scanServices;
+  FakeServices domServices;
+  StreamRenderer viaText(meta(), options, scanServices);
+  StreamRenderer viaDom(meta(), options, domServices);
+  std::string textSse;
+  std::string domSse;
+  std::optional<ApiError> textError;
+  std::optional<ApiError> domError;
+  auto take = [](StreamRenderer::Output out, std::string& sse, std::optional<ApiError>& error) {
+    sse += out.sse;
+    if (out.error && !error) {
+      error = std::move(out.error);
+    }
+  };
+  int scanned = 0;
+  for (const std::string& chunk : chunks) {
+    SCOPED_TRACE(chunk);
+    if (std::optional<ScannedAnswer> s = scanAnswer(chunk);
+        s && viaText.takesScanned(*s) && !viaText.done()) {
+      ++scanned;
+    }
+    take(viaText.onChunkText(chunk), textSse, textError);
+    if (std::optional<Json> parsed = parseJson(chunk)) {
+      take(viaDom.onChunk(*parsed), domSse, domError);
+    }
+    EXPECT_EQ(textSse, domSse);
+  }
+  take(viaText.finish(), textSse, textError);
+  take(viaDom.finish(), domSse, domError);
+  EXPECT_EQ(textSse, domSse);
+  EXPECT_EQ(viaText.done(), viaDom.done());
+  EXPECT_EQ(textError.has_value(), domError.has_value());
+  if (textError && domError) {
+    EXPECT_EQ(dumpJson(errorJson(*textError)), dumpJson(errorJson(*domError)));
+  }
+  EXPECT_EQ(scanServices.kv, domServices.kv);
+  return scanned;
+}
+
+std::string textChunk(const std::string& parts, const std::string& rest = "") {
+  return R"({"candidates":[{"content":{"role":"model","parts":[)" + parts + R"(]})" + rest +
+         R"(}],"modelVersion":"gemini-2.5-flash","responseId":"r"})";
+}
+
+TEST(StreamScan, RendersWhatOnChunkRenders) {
+  const std::string hello = textChunk(R"({"text":"Hel"})");
+  const std::string lo = textChunk(R"({"text":"lo \u00e9 \"q\"\n"})");
+  const std::string stop = textChunk(R"({"text":"!"})", R"(,"finishReason":"STOP","index":0)");
+  const std::string usage =
+      R"(,"usageMetadata":{"promptTokenCount":8,"candidatesTokenCount":3,"thoughtsTokenCount":2,"totalTokenCount":13,"cachedContentTokenCount":1})";
+  const std::string stopWithUsage =
+      R"({"candidates":[{"content":{"parts":[{"text":"!"}]},"finishReason":"STOP"}])" + usage + "}";
+  const std::string thought = textChunk(R"({"text":"hmm","thought":true,"thoughtSignature":"c2ln"})");
+  const std::string emptyPart = textChunk(R"({"text":""})");
+  const std::string thoughtAndText = textChunk(R"({"text":"hmm","thought":true},{"text":"yes"})");
+  const std::string twoTexts = textChunk(R"({"text":"a"},{"text":"b"})");
+  const std::string call =
+      R"({"candidates":[{"content":{"parts":[{"functionCall":{"name":"f","args":{"a":1}}}]}}]})";
+  const std::string maxTokens = textChunk(R"({"text":"cut"})", R"(,"finishReason":"MAX_TOKENS")");
+  const std::string safety = R"({"candidates":[{"finishReason":"SAFETY"}]})";
+  const std::string stopEmpty = textChunk(R"({"text":""})", R"(,"finishReason":"STOP")");
+  const std::string twoCandidates =
+      R"({"candidates":[{"index":0,"content":{"parts":[{"text":"a"}]}},{"index":1,"content":{"parts":[{"text":"b"}]},"finishReason":"STOP"}]})";
+  const std::string usageOnly = R"({"usageMetadata":{"promptTokenCount":5,"totalTokenCount":5}})";
+  const std::string blocked = R"({"promptFeedback":{"blockReason":"SAFETY"}})";
+
+  EXPECT_EQ(sameStream({hello, lo, stop}), 3);
+  EXPECT_EQ(sameStream({hello, lo, stopWithUsage}, {false, true}), 3);
+  EXPECT_EQ(sameStream({hello, stopWithUsage, hello}, {false, true}), 3);  // a finished choice takes no more
+  EXPECT_EQ(sameStream({thought, thought, hello, stop}), 4);
+  EXPECT_EQ(sameStream({emptyPart, hello, emptyPart, stop}), 4);
+  EXPECT_EQ(sameStream({thoughtAndText, stop}), 1);  // two parts in one chunk: the DOM
+  EXPECT_EQ(sameStream({twoTexts, stop}), 1);
+  EXPECT_EQ(sameStream({hello, call, lo, stop}), 3);
+  EXPECT_EQ(sameStream({maxTokens}), 1);
+  EXPECT_EQ(sameStream({hello, safety}), 2);
+  EXPECT_EQ(sameStream({stopEmpty}), 1);            // nothing answered: the error
+  EXPECT_EQ(sameStream({thought, stopEmpty}), 2);  // reasoning alone: the error
+  EXPECT_EQ(sameStream({twoCandidates, stop}), 2);
+  EXPECT_EQ(sameStream({hello, usageOnly, stop}, {false, true}), 2);
+  EXPECT_EQ(sameStream({blocked}), 0);
+  EXPECT_EQ(sameStream({hello, "{broken", stop}), 2);
+  EXPECT_EQ(sameStream({hello, stop}, {true, false}), 0);  // logprobs: always the DOM
+  EXPECT_EQ(sameStream({hello}), 1);                        // no finishReason: closed by finish
+  EXPECT_EQ(sameStream({}), 0);
+}
+
+TEST(StreamScan, GoldenStreamsMatch) {
+  int scanned = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(LLMP_OPENAI_GOLDEN_DIR) / "stream")) {
+    SCOPED_TRACE(entry.path().string());
+    std::ifstream in(entry.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Json golden = Json::parse(ss.str());
+    Json o = golden.value("options", Json::object());
+    std::vector<std::string> chunks;
+    for (const Json& chunk : golden["input"]) {
+      chunks.push_back(dumpJson(chunk));
+    }
+    scanned += sameStream(chunks, {o.value("logprobs", false), o.value("include_usage", false)});
+  }
+  EXPECT_GT(scanned, 0);
 }
 
 }  // namespace
