@@ -237,7 +237,7 @@ std::optional<MappedError> GeminiBackend::generateOnce(size_t key, const std::st
   if (limited) {
     return limited;
   }
-  if (!Json::accept(out)) {
+  if (!isValidJson(out)) {
     throw Error(LLMP_E_UPSTREAM_HTTP, 502, "the Gemini API sent a response that is not valid JSON");
   }
   if (emit(sink, LLMP_EVENT_CHUNK, out) != LLMP_OK) {
@@ -273,7 +273,7 @@ std::optional<MappedError> GeminiBackend::streamOnce(size_t key, const std::stri
       }
       return false;
     }
-    if (!Json::accept(data)) {
+    if (!isValidJson(data)) {
       failure.emplace(LLMP_E_UPSTREAM_HTTP, 502,
                       "the Gemini API sent a stream chunk that is not valid JSON");
       return false;
@@ -422,7 +422,7 @@ std::string GeminiBackend::countTokens(std::string_view model, std::string_view 
     out.clear();
     return fetchJson(key, "POST", url, body, &out);
   });
-  if (!Json::accept(out)) {
+  if (!isValidJson(out)) {
     throw Error(LLMP_E_UPSTREAM_HTTP, 502,
                 "the Gemini API sent a countTokens answer that is not "
                 "valid JSON");

@@ -14,6 +14,10 @@ using Json = nlohmann::json;
 // Parses text; returns std::nullopt (and fills *error) on malformed input. Never throws.
 std::optional<Json> parseJson(std::string_view text, std::string* error = nullptr);
 
+// True when text is one JSON value (RFC 8259, UTF-8), exactly what nlohmann::json::accept says,
+// without building or copying anything: for checking an upstream's answer before passing it on.
+bool isValidJson(std::string_view text);
+
 // Serializes without throwing on invalid UTF-8 (replaces bad bytes).
 std::string dumpJson(const Json& value);
 
