@@ -7,8 +7,8 @@
 #include <llmp/cpp/sinks.hpp>
 
 #include <string>
-#include <vector>
 
+#include "chunk_scan.hpp"
 #include "errors.hpp"
 #include "ids.hpp"
 #include "message_renderer.hpp"
@@ -142,8 +142,13 @@ llmp_status serveStream(Exchange& exchange, const GenerateCall& call, const llmp
     }
     return writeStatus;
   };
+  ScannedChunk scanned;  // reused by every chunk: its strings keep their capacity
   llmp::EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
     if (kind == LLMP_EVENT_CHUNK) {
+      // Plain text chunks skip the DOM; the rest (tool calls, feedback, ...) take it.
+      if (scanChunk(data, scanned)) {
+        return out(renderer.onScannedChunk(scanned));
+      }
       auto chunk = llmp::parseJson(data);
       if (chunk) {
         return out(renderer.onChunk(*chunk));
@@ -186,11 +191,16 @@ llmp_status serveStream(Exchange& exchange, const GenerateCall& call, const llmp
 
 llmp_status serveMessage(Exchange& exchange, const GenerateCall& call, const llmp_router& router,
                          const std::string& model) {
-  std::vector<Json> chunks;
+  // Chunks are assembled as they arrive (the events only build the content array), so a
+  // scanned chunk need not be kept.
+  MessageBuilder builder;
+  ScannedChunk scanned;
   llmp::EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
     if (kind == LLMP_EVENT_CHUNK) {
-      if (auto chunk = llmp::parseJson(data)) {
-        chunks.push_back(std::move(*chunk));
+      if (scanChunk(data, scanned)) {
+        builder.addScannedChunk(scanned);
+      } else if (auto chunk = llmp::parseJson(data)) {
+        builder.addChunk(*chunk);
       }
     }
     return LLMP_OK;
@@ -203,7 +213,7 @@ llmp_status serveMessage(Exchange& exchange, const GenerateCall& call, const llm
     }
     return exchange.sendError(routerError(err));
   }
-  RenderedMessage rendered = renderMessage(chunks, mintId("msg"), model);
+  RenderedMessage rendered = builder.finish(mintId("msg"), model);
   if (!rendered.outcome.ok) {
     return exchange.sendError(rendered.outcome.error);
   }

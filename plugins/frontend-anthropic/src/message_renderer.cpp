@@ -50,17 +50,23 @@ void ContentAccumulator::apply(const BlockEvent& event) {
 
 Json ContentAccumulator::take() { return std::move(content_); }
 
+MessageBuilder::MessageBuilder(ResponseAssembler::MintToolId mintToolId)
+    : assembler_([this](const BlockEvent& event) { content_.apply(event); },
+                 std::move(mintToolId)) {}
+
 RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string& messageId,
                               const std::string& model,
                               ResponseAssembler::MintToolId mintToolId) {
-  ContentAccumulator content;
-  ResponseAssembler assembler([&content](const BlockEvent& event) { content.apply(event); },
-                              std::move(mintToolId));
+  MessageBuilder builder(std::move(mintToolId));
   for (const auto& chunk : chunks) {
-    assembler.addChunk(chunk);
+    builder.addChunk(chunk);
   }
+  return builder.finish(messageId, model);
+}
+
+RenderedMessage MessageBuilder::finish(const std::string& messageId, const std::string& model) {
   RenderedMessage out;
-  out.outcome = assembler.finish();
+  out.outcome = assembler_.finish();
   if (!out.outcome.ok) {
     return out;
   }
@@ -68,10 +74,10 @@ RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string
                  {"type", "message"},
                  {"role", "assistant"},
                  {"model", model},
-                 {"content", content.take()},
+                 {"content", content_.take()},
                  {"stop_reason", out.outcome.stopReason},
                  {"stop_sequence", nullptr},
-                 {"usage", usageJson(assembler.usage())}};
+                 {"usage", usageJson(assembler_.usage())}};
   return out;
 }
 

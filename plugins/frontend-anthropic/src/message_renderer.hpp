@@ -6,19 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "chunk_scan.hpp"
 #include "response_assembler.hpp"
 
 namespace llmp::plugins::anthropic {
-
-struct RenderedMessage {
-  Outcome outcome;  // when !outcome.ok, answer outcome.error instead of message
-  Json message;
-};
-
-// Non-streaming requests get one chunk; several are accepted and concatenated as a stream.
-RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string& messageId,
-                              const std::string& model,
-                              ResponseAssembler::MintToolId mintToolId = {});
 
 // Applies content-block stream events to a content array, as the Anthropic SDKs do.
 class ContentAccumulator {
@@ -30,5 +21,34 @@ class ContentAccumulator {
   Json content_ = Json::array();
   std::string partialJson_;
 };
+
+struct RenderedMessage {
+  Outcome outcome;  // when !outcome.ok, answer outcome.error instead of message
+  Json message;
+};
+
+// Builds a Message from IR chunks as they arrive, parsed into a DOM or read by scanChunk.
+// Non-streaming requests get one chunk; several are accepted and concatenated as a stream.
+class MessageBuilder {
+ public:
+  explicit MessageBuilder(ResponseAssembler::MintToolId mintToolId = {});
+  // The assembler's callback holds `this`: the builder stays where it was made.
+  MessageBuilder(const MessageBuilder&) = delete;
+  MessageBuilder& operator=(const MessageBuilder&) = delete;
+
+  void addChunk(const Json& chunk) { assembler_.addChunk(chunk); }
+  void addScannedChunk(const ScannedChunk& chunk) { assembler_.addScannedChunk(chunk); }
+  // After the last chunk; call once.
+  RenderedMessage finish(const std::string& messageId, const std::string& model);
+
+ private:
+  ContentAccumulator content_;
+  ResponseAssembler assembler_;
+};
+
+// A MessageBuilder fed every chunk.
+RenderedMessage renderMessage(const std::vector<Json>& chunks, const std::string& messageId,
+                              const std::string& model,
+                              ResponseAssembler::MintToolId mintToolId = {});
 
 }  // namespace llmp::plugins::anthropic

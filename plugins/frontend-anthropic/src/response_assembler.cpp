@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "chunk_scan.hpp"
 #include "ids.hpp"
 
 namespace llmp::plugins::anthropic {
@@ -97,17 +98,28 @@ void writeBlockEvent(JsonWriter& out, const BlockEvent& event) {
   out.key("index").number(event.index).key("type").string(event.typeName()).endObject();
 }
 
-Usage usageFromIr(const Json& usageMetadata) {
-  Usage usage;
+UsageCounts usageCountsFromIr(const Json& usageMetadata) {
+  UsageCounts counts;
   if (!usageMetadata.is_object()) {
-    return usage;
+    return counts;
   }
-  int64_t prompt = count(usageMetadata, "promptTokenCount");
-  usage.cacheReadTokens = count(usageMetadata, "cachedContentTokenCount");
-  usage.inputTokens = prompt > usage.cacheReadTokens ? prompt - usage.cacheReadTokens : 0;
-  usage.outputTokens =
-      count(usageMetadata, "candidatesTokenCount") + count(usageMetadata, "thoughtsTokenCount");
+  counts.prompt = count(usageMetadata, "promptTokenCount");
+  counts.cached = count(usageMetadata, "cachedContentTokenCount");
+  counts.candidates = count(usageMetadata, "candidatesTokenCount");
+  counts.thoughts = count(usageMetadata, "thoughtsTokenCount");
+  return counts;
+}
+
+Usage usageFromCounts(const UsageCounts& counts) {
+  Usage usage;
+  usage.cacheReadTokens = counts.cached;
+  usage.inputTokens = counts.prompt > counts.cached ? counts.prompt - counts.cached : 0;
+  usage.outputTokens = counts.candidates + counts.thoughts;
   return usage;
+}
+
+Usage usageFromIr(const Json& usageMetadata) {
+  return usageFromCounts(usageCountsFromIr(usageMetadata));
 }
 
 Json usageJson(const Usage& usage) {
@@ -156,20 +168,44 @@ void ResponseAssembler::addChunk(const Json& chunk) {
       }
     }
   }
-  std::string_view reason = stringMember(candidate, "finishReason");
-  if (!reason.empty()) {
-    finishReason_.assign(reason);
-    finishMessage_.assign(stringMember(candidate, "finishMessage"));
+  setFinish(stringMember(candidate, "finishReason"), stringMember(candidate, "finishMessage"));
+}
+
+void ResponseAssembler::addScannedChunk(const ScannedChunk& chunk) {
+  // The order addChunk keeps: usage first (message_start, sent with the first block, carries
+  // it), then the one candidate's parts, then its finishReason.
+  if (chunk.usage) {
+    usage_ = usageFromCounts(*chunk.usage);
+  }
+  sawCandidate_ = true;
+  for (const ScannedPart& part : chunk.parts) {
+    addPart(part.pieces(), nullptr);
+  }
+  setFinish(chunk.finishReason, {});  // the scan gives up on a finishMessage
+}
+
+void ResponseAssembler::setFinish(std::string_view finishReason, std::string_view finishMessage) {
+  if (!finishReason.empty()) {
+    finishReason_.assign(finishReason);
+    finishMessage_.assign(finishMessage);
   }
 }
 
 void ResponseAssembler::addPart(const Json& part) {
-  std::string_view signature = stringMember(part, "thoughtSignature");
+  PartPieces pieces;
+  pieces.signature = stringMember(part, "thoughtSignature");
   auto thought = part.find("thought");
-  bool isThought = thought != part.end() && thought->is_boolean() && thought->get<bool>();
+  pieces.thought = thought != part.end() && thought->is_boolean() && thought->get<bool>();
+  if (auto text = part.find("text"); text != part.end() && text->is_string()) {
+    pieces.text = std::string_view(text->get_ref<const std::string&>());
+  }
+  addPart(pieces, &part);
+}
 
-  if (isThought) {
-    std::string_view text = stringMember(part, "text");
+void ResponseAssembler::addPart(const PartPieces& pieces, const Json* dom) {
+  std::string_view signature = pieces.signature;
+  if (pieces.thought) {
+    std::string_view text = pieces.text.value_or(std::string_view());
     if (text.empty() && signature.empty()) {
       return;
     }
@@ -189,8 +225,7 @@ void ResponseAssembler::addPart(const Json& part) {
   // A signature on any other part travels back to the client as a thinking block's
   // signature, which clients return unchanged; the request side puts it back on the part
   // that follows (for Gemini 3 the function call, which must carry it).
-  auto text = part.find("text");
-  bool emptyText = text != part.end() && text->is_string() && text->get_ref<const std::string&>().empty();
+  bool emptyText = pieces.text && pieces.text->empty();
   if (!signature.empty() && emptyText && (open_ != Block::Thinking || thinkingSigned_)) {
     // A signature alone on an empty text part ends a plain answer (Gemini streams it last).
     // Gemini does not require it back outside function-call turns, and a signature-only
@@ -200,6 +235,20 @@ void ResponseAssembler::addPart(const Json& part) {
   if (!signature.empty()) {
     addSignature(signature);
   }
+  if (dom != nullptr && addCall(*dom)) {
+    return;
+  }
+  if (pieces.text) {
+    addText(*pieces.text);
+    return;
+  }
+  if (dom != nullptr) {
+    addCode(*dom);
+  }
+}
+
+// A functionCall part's tool_use block; false when the part holds no call.
+bool ResponseAssembler::addCall(const Json& part) {
   if (auto call = part.find("functionCall"); call != part.end() && call->is_object()) {
     std::string id(stringMember(*call, "id"));
     if (id.empty()) {
@@ -214,12 +263,13 @@ void ResponseAssembler::addPart(const Json& part) {
     close();  // Gemini sends each call whole
     sawToolUse_ = true;
     sawVisible_ = true;
-    return;
+    return true;
   }
-  if (text != part.end() && text->is_string()) {
-    addText(text->get_ref<const std::string&>());
-    return;
-  }
+  return false;
+}
+
+// Code execution parts shown as fenced text.
+void ResponseAssembler::addCode(const Json& part) {
   if (auto code = part.find("executableCode"); code != part.end() && code->is_object()) {
     addText("\n```" + lower(stringMember(*code, "language")) + "\n" +
             std::string(stringMember(*code, "code")) + "\n```\n");

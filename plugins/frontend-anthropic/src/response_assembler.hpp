@@ -22,6 +22,16 @@ struct Usage {
   int64_t cacheReadTokens = 0;  // cachedContentTokenCount
 };
 
+// The usageMetadata counts the front end reads, 0 when absent.
+struct UsageCounts {
+  int64_t prompt = 0;      // promptTokenCount
+  int64_t cached = 0;      // cachedContentTokenCount
+  int64_t candidates = 0;  // candidatesTokenCount
+  int64_t thoughts = 0;    // thoughtsTokenCount
+};
+
+UsageCounts usageCountsFromIr(const Json& usageMetadata);
+Usage usageFromCounts(const UsageCounts& counts);
 Usage usageFromIr(const Json& usageMetadata);
 // {"input_tokens","output_tokens","cache_creation_input_tokens":0,"cache_read_input_tokens"}
 Json usageJson(const Usage& usage);
@@ -58,6 +68,17 @@ struct BlockEvent {
 // "type":"content_block_delta"}.
 void writeBlockEvent(JsonWriter& out, const BlockEvent& event);
 
+// What every part kind has in common: its text, thought flag and signature. Both the DOM path
+// and the scan (chunk_scan.hpp) hand parts over in this form, so one function turns them into
+// events.
+struct PartPieces {
+  std::optional<std::string_view> text;  // "text", when it is a string
+  std::string_view signature;            // "thoughtSignature", or ""
+  bool thought = false;                  // "thought": true
+};
+
+struct ScannedChunk;
+
 class ResponseAssembler {
  public:
   using OnEvent = std::function<void(const BlockEvent& event)>;
@@ -67,6 +88,8 @@ class ResponseAssembler {
   explicit ResponseAssembler(OnEvent onEvent, MintToolId mintToolId = {});
 
   void addChunk(const Json& chunk);
+  // A chunk read by scanChunk: the events, usage and outcome addChunk gives for its DOM.
+  void addScannedChunk(const ScannedChunk& chunk);
   // Closes the open block and decides the outcome. Call once, after the last chunk.
   Outcome finish();
 
@@ -76,6 +99,11 @@ class ResponseAssembler {
   using Block = BlockEvent::Block;
 
   void addPart(const Json& part);
+  // A part's events; `dom` is the part itself when it may hold more than text (a call, code).
+  void addPart(const PartPieces& pieces, const Json* dom);
+  bool addCall(const Json& part);
+  void addCode(const Json& part);
+  void setFinish(std::string_view finishReason, std::string_view finishMessage);
   void addText(std::string_view text);
   void addSignature(std::string_view signature);
   // Starts a block (closing the open one); id and name only for tool_use.

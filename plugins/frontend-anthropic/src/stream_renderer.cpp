@@ -60,6 +60,13 @@ std::string StreamRenderer::onChunk(const Json& chunk) {
   return out;
 }
 
+std::string StreamRenderer::onScannedChunk(const ScannedChunk& chunk) {
+  assembler_.addScannedChunk(chunk);
+  std::string out;
+  out.swap(pending_);
+  return out;
+}
+
 std::string StreamRenderer::onKeepAlive() const { return sseEvent({{"type", "ping"}}); }
 
 std::string StreamRenderer::finish(Outcome* outcome) {

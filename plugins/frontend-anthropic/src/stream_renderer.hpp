@@ -26,6 +26,8 @@ class StreamRenderer {
   // before the first content block, so an answer that fails before showing anything can
   // still get a proper HTTP error.
   std::string onChunk(const Json& chunk);
+  // The same for a chunk read by scanChunk, without a DOM.
+  std::string onScannedChunk(const ScannedChunk& chunk);
   std::string onKeepAlive() const;
   // After the last chunk: the closing events (message_start if still due, message_delta with
   // stop_reason and usage, message_stop), or, when the answer is unusable, outcome.ok=false
