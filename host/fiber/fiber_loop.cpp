@@ -4,7 +4,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,6 +19,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include "fiber/stack_switch.h"
 #include "log/log.h"
 #include "services/clock.h"
 
@@ -70,7 +70,7 @@ constexpr size_t kMaxFreeStacks = 256;
 }  // namespace
 
 struct Loop::Fiber {
-  ucontext_t context{};
+  StackContext context;
   char* stack = nullptr;  // usable part, above the guard page
   size_t stackSize = 0;
   std::function<void()> fn;
@@ -104,7 +104,7 @@ struct Loop::Impl {
   size_t live = 0;
   std::vector<char*> freeStacks;  // mapping starts (guard page first)
   Fiber* current = nullptr;
-  ucontext_t main{};
+  StackContext main;
   EhGlobals mainEh;
   void* mainFakeStack = nullptr;
   const void* mainStackBottom = nullptr;
@@ -235,11 +235,7 @@ Loop::Fiber* Loop::Impl::create(std::function<void()> fn) {
   f->stack = mapping + pageSize;
   f->stackSize = stackBytes;
   f->fn = std::move(fn);
-  ::getcontext(&f->context);
-  f->context.uc_stack.ss_sp = f->stack;
-  f->context.uc_stack.ss_size = f->stackSize;
-  f->context.uc_link = nullptr;
-  ::makecontext(&f->context, &Impl::trampoline, 0);
+  prepareStack(&f->context, f->stack, f->stackSize, &Impl::trampoline);
   ++live;
   return f;
 }
@@ -258,7 +254,7 @@ void Loop::Impl::trampoline() {
   f->fn = nullptr;  // its captures are destroyed here, on the fiber
   f->finished = true;
   asanStart(nullptr, l->mainStackBottom, l->mainStackSize);  // nullptr: this stack is done
-  ::swapcontext(&f->context, &l->main);
+  switchStack(&f->context, &l->main);
   std::terminate();  // a finished fiber is never resumed
 }
 
@@ -267,7 +263,7 @@ void Loop::Impl::enter(Fiber* f) {
   saveEh(&mainEh);
   loadEh(f->eh);
   asanStart(&mainFakeStack, f->stack, f->stackSize);
-  ::swapcontext(&main, &f->context);
+  switchStack(&main, &f->context);
   asanFinish(mainFakeStack, nullptr, nullptr);
   saveEh(&f->eh);
   loadEh(mainEh);
@@ -287,7 +283,7 @@ void Loop::Impl::enter(Fiber* f) {
 void Loop::Impl::suspend() {
   Fiber* f = current;
   asanStart(&f->asanFakeStack, mainStackBottom, mainStackSize);
-  ::swapcontext(&f->context, &main);
+  switchStack(&f->context, &main);
   asanFinish(f->asanFakeStack, &mainStackBottom, &mainStackSize);
 }
 
