@@ -71,6 +71,34 @@ constexpr std::array<uint8_t, 256> makeClasses() {
 
 constexpr std::array<uint8_t, 256> kClasses = makeClasses();
 
+// The open containers: the first 64 levels in place (no allocation for any usual document),
+// deeper ones on the heap.
+class OpenStack {
+ public:
+  bool empty() const { return size_ == 0; }
+  char back() const { return size_ <= kInPlace ? inPlace_[size_ - 1] : deep_.back(); }
+  void push_back(char c) {
+    if (size_ < kInPlace) {
+      inPlace_[size_] = c;
+    } else {
+      deep_.push_back(c);
+    }
+    ++size_;
+  }
+  void pop_back() {
+    if (size_ > kInPlace) {
+      deep_.pop_back();
+    }
+    --size_;
+  }
+
+ private:
+  static constexpr size_t kInPlace = 64;
+  std::array<char, kInPlace> inPlace_{};
+  std::vector<char> deep_;
+  size_t size_ = 0;
+};
+
 class Checker {
  public:
   explicit Checker(std::string_view text)
@@ -83,7 +111,7 @@ class Checker {
     }
     // An explicit stack of open containers ('{' or '['), no recursion: fibers have small stacks
     // and a hostile document may nest deeply.
-    std::vector<char> open;
+    OpenStack open;
     for (;;) {
       // A value is expected here.
       skipSpace();
@@ -178,6 +206,11 @@ class Checker {
   bool string() {
     ++p_;
     while (p_ != end_) {
+      while (kClasses[*p_] == kPlain) {  // the usual run of ASCII text, a byte per step
+        if (++p_ == end_) {
+          return false;  // unterminated
+        }
+      }
       switch (kClasses[*p_]) {
         case kPlain: ++p_; break;
         case kQuote: ++p_; return true;
