@@ -73,6 +73,11 @@ std::string ModelSelectorParser::rewrite(const std::string& name) const {
 
 std::vector<RouteHop> ModelSelectorParser::parse(const std::string& selector) const {
   std::vector<RouteHop> hops;
+  // The usual selector is one bare model name: nothing to trim or split (copies of the name).
+  if (!selector.empty() && selector.find_first_of("| \t") == std::string::npos) {
+    parseHop(selector, hops, 0);
+    return hops;
+  }
   std::string s = trim(selector);
   if (s.empty()) {
     throw SelectorError(400, "the model is empty; name a model, e.g. 'gemini-2.5-flash' or 'mock:mock-1'");

@@ -1,5 +1,6 @@
 #include "router/router.h"
 
+#include <atomic>
 #include <chrono>
 
 #include <llmp/cpp/bytes.hpp>
@@ -181,12 +182,23 @@ const json* Router::defaultsFor(const RouteHop& hop) const {
   return it == config_.modelDefaults.end() ? nullptr : &it->second;
 }
 
+namespace {
+// When the last cooldown any router of this process started ends (wall ms). Until one is started
+// no request needs to look in the kv store (a key to build and a locked lookup per hop). The kv
+// store is in-process, so no cooldown can come from elsewhere; a store shared between processes
+// would have to drop this shortcut.
+std::atomic<int64_t> gCooldownHorizonMs{0};
+}  // namespace
+
 bool Router::inCooldown(const std::string& backend, const std::string& model,
                         int64_t* remainingMs) const {
   if (hostApi_ == nullptr) {
     return false;
   }
   Host host(hostApi_);
+  if (host.wallMs() >= gCooldownHorizonMs.load(std::memory_order_acquire)) {
+    return false;
+  }
   auto until = host.kvGet("router:cooldown:" + backend + ":" + model);
   if (!until) {
     return false;
@@ -204,7 +216,13 @@ void Router::startCooldown(const std::string& backend, const std::string& model,
     return;
   }
   Host host(hostApi_);
-  host.kvSet("router:cooldown:" + backend + ":" + model, std::to_string(host.wallMs() + ms), ms);
+  const int64_t until = host.wallMs() + ms;
+  // The horizon moves first: a request that finds the key must not have skipped the lookup.
+  int64_t horizon = gCooldownHorizonMs.load(std::memory_order_relaxed);
+  while (horizon < until &&
+         !gCooldownHorizonMs.compare_exchange_weak(horizon, until, std::memory_order_release)) {
+  }
+  host.kvSet("router:cooldown:" + backend + ":" + model, std::to_string(until), ms);
 }
 
 bool Router::waitWithKeepalives(int64_t ms, bool streaming, const llmp_event_sink* sink) const {

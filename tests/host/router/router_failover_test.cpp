@@ -10,6 +10,7 @@
 #include <llmp/cpp/sinks.hpp>
 #include <nlohmann/json.hpp>
 
+#include "testing/fake_host.hpp"
 #include "router/router.h"
 
 namespace llmp::host {
@@ -92,8 +93,9 @@ class RouterTest : public ::testing::Test {
     ErrorRecord error;
     std::vector<std::pair<uint32_t, std::string>> events;
   };
-  Result run(const std::string& model, bool stream = false, std::string ir = R"({"contents":[]})") {
-    Router router(config, registry, nullptr);
+  Result run(const std::string& model, bool stream = false, std::string ir = R"({"contents":[]})",
+             const llmp_host_api* hostApi = nullptr) {
+    Router router(config, registry, hostApi);
     Result r;
     EventSinkFn sink([&](uint32_t kind, std::string_view data) {
       r.events.emplace_back(kind, std::string(data));
@@ -164,6 +166,26 @@ TEST_F(RouterTest, LastHopRateLimitKeepsStatusAndDelay) {
   EXPECT_EQ(r.status, LLMP_E_RATE_LIMITED);
   EXPECT_EQ(r.error.httpStatus, 429);
   EXPECT_EQ(r.error.retryAfterMs, 60000);
+}
+
+TEST_F(RouterTest, ARateLimitedHopRestsForLaterRequestsUntilItsRetryAfterEnds) {
+  testing::FakeHost host;  // its kv store keeps the cooldown; its clock decides when it ends
+  const std::string ir = R"({"contents":[]})";
+  a.outcomes.push_back({LLMP_E_RATE_LIMITED, 429, 60000});
+  EXPECT_EQ(run("a:m1|b:m2", false, ir, host.api()).status, LLMP_OK);
+  EXPECT_EQ(a.models.size(), 1u);
+  EXPECT_EQ(b.models.size(), 1u);
+  // The next request does not try a at all while it rests.
+  EXPECT_EQ(run("a:m1|b:m2", false, ir, host.api()).status, LLMP_OK);
+  EXPECT_EQ(a.models.size(), 1u);
+  EXPECT_EQ(b.models.size(), 2u);
+  // Another model of the same backend is not resting.
+  EXPECT_EQ(run("a:m3|b:m2", false, ir, host.api()).status, LLMP_OK);
+  EXPECT_EQ(a.models.back(), "m3");
+  host.advanceMs(60001);
+  EXPECT_EQ(run("a:m1|b:m2", false, ir, host.api()).status, LLMP_OK);
+  EXPECT_EQ(a.models.back(), "m1");
+  EXPECT_EQ(b.models.size(), 2u);
 }
 
 TEST_F(RouterTest, RateLimitFallsBackToTheFallbackModel) {
