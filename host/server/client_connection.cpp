@@ -120,6 +120,15 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
   }
 }
 
+void ClientConnection::releaseLargeBuffers() {
+  if (body_.capacity() > kKeptBufferBytes) {
+    std::string().swap(body_);
+  }
+  if (responseHead_.capacity() > kKeptBufferBytes) {
+    std::string().swap(responseHead_);
+  }
+}
+
 ClientConnection::ReadBody ClientConnection::readBody(size_t maxBytes, std::string* body) {
   body->clear();
   if (!bodyPending_) {

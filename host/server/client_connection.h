@@ -51,6 +51,14 @@ class ClientConnection {
   // request.
   bool bodyPending() const { return bodyPending_; }
 
+  // Buffers each request on this connection reuses, so a keep-alive request allocates nothing for
+  // its body or its response head. releaseLargeBuffers() (after each request) gives back any
+  // that grew past kKeptBufferBytes: an idle connection must not hold a large body's memory.
+  std::string& bodyBuffer() { return body_; }
+  std::string& responseHeadBuffer() { return responseHead_; }
+  void releaseLargeBuffers();
+  static constexpr size_t kKeptBufferBytes = 64 * 1024;
+
   // Sends every byte of iov, waiting at most timeoutMs for a client that reads nothing; with
   // timeoutMs < 0 makes one non-blocking attempt. Returns the bytes sent, or -1 once the client
   // is gone or the timeout ran out. iov is consumed.
@@ -79,6 +87,8 @@ class ClientConnection {
   std::string headBytes_;
   RequestHead head_;
   bool bodyPending_ = false;
+  std::string body_;
+  std::string responseHead_;
 };
 
 }  // namespace llmp::host

@@ -119,6 +119,7 @@ void ProxyConnection::run() {
     if (!responder.finish() || connection.bodyPending()) {
       return;
     }
+    connection.releaseLargeBuffers();
     idleSince = services::monotonicMs();
   }
 }

@@ -152,7 +152,7 @@ void serveRequest(ServerContext& context, ClientConnection& connection,
       return;
     }
 
-    std::string body;
+    std::string& body = connection.bodyBuffer();
     const size_t maxBody = context.config->maxBodyBytes;
     switch (connection.readBody(maxBody, &body)) {
       case ClientConnection::ReadBody::Ok:

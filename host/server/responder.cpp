@@ -44,7 +44,9 @@ bool isFramingHeader(std::string_view name) {
 }  // namespace
 
 ClientResponder::ClientResponder(ClientConnection& connection)
-    : connection_(connection), keepAlive_(connection.head().keepAlive) {
+    : connection_(connection),
+      head_(connection.responseHeadBuffer()),
+      keepAlive_(connection.head().keepAlive) {
   responder_.struct_size = sizeof(responder_);
   responder_.ctx = this;
   responder_.send = &ClientResponder::send;

@@ -48,7 +48,7 @@ class ClientResponder : public services::DeferredWriter {
   llmp_status emit(iovec* iov, int count);
 
   ClientConnection& connection_;
-  std::string head_;
+  std::string& head_;  // the connection's: its capacity stays for the next request
   std::string kept_;  // bytes not sent yet (only from an I/O thread's write)
   bool keepAlive_;
   bool chunked_ = false;  // HTTP/1.0 streams are sent unframed and end with the close
