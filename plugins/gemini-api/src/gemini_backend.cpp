@@ -79,12 +79,15 @@ GeminiBackend::GeminiBackend(Host host, GeminiConfig config)
 
 // ---- plumbing ------------------------------------------------------------------------------
 
-std::string GeminiBackend::apiUrl(const std::string& path) const {
-  std::string url = config_.baseUrl;
+std::string GeminiBackend::apiUrl(std::string_view path, std::string_view suffix) const {
+  // One allocation: this runs for every request.
+  std::string url;
+  url.reserve(config_.baseUrl.size() + config_.apiVersion.size() + path.size() + suffix.size() + 2);
+  url.append(config_.baseUrl);
   if (!config_.apiVersion.empty()) {
-    url += "/" + config_.apiVersion;
+    url.append("/").append(config_.apiVersion);
   }
-  return url + "/" + path;
+  return url.append("/").append(path).append(suffix);
 }
 
 HttpRequest GeminiBackend::makeRequest(const std::string& method, const std::string& url,
@@ -92,6 +95,7 @@ HttpRequest GeminiBackend::makeRequest(const std::string& method, const std::str
   HttpRequest r;
   r.method = method;
   r.url = url;
+  r.headers.reserve(2);
   r.headers.emplace_back("x-goog-api-key", keys_.key(key));
   if (!body.empty()) {
     r.headers.emplace_back("content-type", "application/json");
@@ -223,7 +227,7 @@ void GeminiBackend::generate(std::string_view model, std::string_view ir, bool s
   std::optional<std::string> rewritten = prepareUpstreamBody(ir, id);
   std::string_view body = rewritten ? std::string_view(*rewritten) : ir;
   const std::string url =
-      apiUrl(modelResource(id) + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
+      apiUrl(modelResource(id), stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
   withKeyRotation([&](size_t key) {
     return stream ? streamOnce(key, url, body, sink) : generateOnce(key, url, body, sink);
   });
@@ -416,7 +420,7 @@ std::optional<MappedError> GeminiBackend::fetchJson(size_t key, const std::strin
 std::string GeminiBackend::countTokens(std::string_view model, std::string_view ir) {
   const std::string id = normalizeModel(model);
   const std::string body = countTokensBody(ir, id);
-  const std::string url = apiUrl(modelResource(id) + ":countTokens");
+  const std::string url = apiUrl(modelResource(id), ":countTokens");
   std::string out;
   withKeyRotation([&](size_t key) {
     out.clear();

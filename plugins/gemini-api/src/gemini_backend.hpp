@@ -49,7 +49,8 @@ class GeminiBackend {
 
   HttpRequest makeRequest(const std::string& method, const std::string& url, size_t key,
                           std::string_view body) const;
-  std::string apiUrl(const std::string& path) const;
+  // baseUrl/apiVersion/path + suffix
+  std::string apiUrl(std::string_view path, std::string_view suffix = {}) const;
   // The llmp::Error for a failed fetch (timeout, connect failure, early close).
   Error transportError(llmp_status status, const ErrorRecord& detail, bool headSeen,
                        bool streaming) const;
