@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "fiber/fiber_loop.h"
 #include "http/iovec_advance.h"
@@ -35,7 +36,7 @@ void ClientConnection::consume(size_t n) {
   }
 }
 
-ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs) {
+ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs, bool waitFirst) {
   if (in_.size() - end_ < kMinReadSpace) {
     if (begin_ > 0) {
       std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
@@ -44,6 +45,12 @@ ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs) {
     }
     if (in_.size() - end_ < kMinReadSpace) {
       in_.resize(in_.size() * 2);
+    }
+  }
+  if (waitFirst) {
+    const int64_t until = deadlineMs == kMayIdle ? services::monotonicMs() + idleWaitMs_ : deadlineMs;
+    if (fiber::waitFd(fd_, false, until) == fiber::Wait::TimedOut) {
+      return deadlineMs == kMayIdle ? Fill::Idle : Fill::Closed;
     }
   }
   for (;;) {
@@ -82,6 +89,9 @@ void ClientConnection::keepHead(size_t headLength) {
 
 ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
   bodyPending_ = false;
+  // Right after a response the client's next request cannot be here yet (it has to read the
+  // response first): a recv now would only find nothing, a system call per request.
+  bool waitFirst = std::exchange(waitFirst_, false);
   int64_t headDeadline = -1;  // set once the head has started
   for (;;) {
     if (buffered() > 0) {
@@ -91,6 +101,9 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
           keepHead(headLength);
           consume(headLength);
           bodyPending_ = head_.hasBody();
+          // The next readHead comes after this request's response: unless the client sent
+          // more already, its first read waits before it tries.
+          waitFirst_ = true;
           return ReadHead::Ok;
         case HeadParse::Malformed:
           return ReadHead::Malformed;
@@ -109,7 +122,8 @@ ClientConnection::ReadHead ClientConnection::readHead(const char** why) {
         return ReadHead::Closed;
       }
     }
-    switch (fill(buffered() == 0 ? kMayIdle : headDeadline)) {
+    switch (fill(buffered() == 0 ? kMayIdle : headDeadline,
+                 std::exchange(waitFirst, false) && buffered() == 0)) {
       case Fill::Data:
         break;
       case Fill::Idle:

@@ -70,7 +70,8 @@ class ClientConnection {
   // Reads whatever the socket has (at least one byte) into the buffer. With kMayIdle: Idle when
   // nothing came within the idle wait. Otherwise waits until deadlineMs (monotonic): Closed when
   // nothing came by then. Closed also when the client closed or the read failed.
-  Fill fill(int64_t deadlineMs);
+  // waitFirst: wait for the socket before the first recv (when nothing can be there yet).
+  Fill fill(int64_t deadlineMs, bool waitFirst = false);
   size_t buffered() const { return end_ - begin_; }
   const char* data() const { return in_.data() + begin_; }
   void consume(size_t n);
@@ -87,6 +88,7 @@ class ClientConnection {
   std::string headBytes_;
   RequestHead head_;
   bool bodyPending_ = false;
+  bool waitFirst_ = false;  // the next readHead follows a response (see readHead)
   std::string body_;
   std::string responseHead_;
 };

@@ -11,12 +11,22 @@
 namespace llmp::host::services {
 namespace {
 
+// A connection back in the pool for less than this is taken without asking the socket whether
+// the server closed it meanwhile: servers keep idle connections for seconds to minutes, and the
+// question is a system call per request. Should one have closed it in that time after all, the
+// exchange fails before any byte of an answer and the client retries it once on a new connection
+// (HttpFetchTest.ReusedConnectionClosedByTheServerIsRetriedOnce).
+constexpr int64_t kTrustedIdleMs = 1000;
+
 // An idle keep-alive connection has nothing to read; readable means the server closed it (or
 // sent something unexpected), so it must not carry another request.
-bool stillUsable(HttpConnection& conn) {
+bool stillUsable(HttpConnection& conn, int64_t idleMs) {
   try {
     if (!conn.session().connected() || conn.bufferedBytes() != 0) {
       return false;
+    }
+    if (idleMs < kTrustedIdleMs) {
+      return true;
     }
     // One poll(2) call: Poco's Socket::poll costs an epoll instance (four syscalls) per reuse.
     // Readable means the server closed the idle connection (or sent something unexpected).
@@ -49,7 +59,8 @@ std::unique_ptr<HttpConnection> ConnectionPool::acquire(const std::string& key) 
       conn = std::move(it->second.back());
       it->second.pop_back();
     }
-    if (monotonicMs() - conn->idleSinceMs <= maxIdleMs_ && stillUsable(*conn)) {
+    const int64_t idleMs = monotonicMs() - conn->idleSinceMs;
+    if (idleMs <= maxIdleMs_ && stillUsable(*conn, idleMs)) {
       return conn;
     }
     // conn is closed here, outside the lock; try the next one.

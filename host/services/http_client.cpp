@@ -166,13 +166,21 @@ void sendAllTls(Poco::Net::StreamSocket& socket, std::string_view data, int64_t 
 }
 
 // One read into buffer (at most kReadBufferSize bytes), waiting at most timeoutMs for the first
-// byte: 0 when the peer closed; Poco::TimeoutException when nothing came.
-int receive(HttpConnection& conn, bool tls, char* buffer, int64_t timeoutMs) {
+// byte: 0 when the peer closed; Poco::TimeoutException when nothing came. waitFirst (right after
+// the request went out, when the answer cannot be here yet) waits before the first read instead
+// of making a read that finds nothing; only on a plain socket with nothing buffered, since TLS
+// may hold decrypted bytes the socket no longer shows.
+int receive(HttpConnection& conn, bool tls, char* buffer, int64_t timeoutMs,
+            bool waitFirst = false) {
   if (!fiber::onFiber()) {
     conn.setReceiveTimeoutMs(timeoutMs);
     return conn.readSome(buffer, kReadBufferSize);
   }
   const int64_t deadline = monotonicMs() + timeoutMs;
+  if (waitFirst && !tls && conn.bufferedBytes() == 0 &&
+      fiber::waitFd(conn.fd(), false, deadline) == fiber::Wait::TimedOut) {
+    throw Poco::TimeoutException("receive timed out");
+  }
   for (;;) {
     // Non-blocking: < 0 when nothing is there yet, or when TLS must write first.
     if (tls) {
@@ -526,7 +534,7 @@ void HttpClient::readResponseHead(Exchange& ex, HttpConnection& conn, int64_t ti
           break;
       }
     }
-    const int n = receive(conn, ex.url.tls, buf, timeoutMs);
+    const int n = receive(conn, ex.url.tls, buf, timeoutMs, /*waitFirst=*/bytes.empty());
     if (n <= 0) {
       if (bytes.empty()) {
         throw Poco::Net::NoMessageException();
