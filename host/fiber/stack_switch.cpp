@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 #if defined(__x86_64__)
 
 // llmp_fiber_switch(void** saveSp, void* loadSp), System V AMD64: pushes the callee-saved
@@ -48,6 +52,11 @@ extern "C" void llmp_fiber_switch(void** saveSp, void* loadSp);
 namespace llmp::host::fiber {
 
 void prepareStack(StackContext* into, char* stack, size_t size, void (*entry)()) {
+#if defined(__SANITIZE_ADDRESS__)
+  // A recycled stack still carries the redzones of the last fiber's frames in AddressSanitizer's
+  // shadow memory; the frame written below (and the new fiber's frames) must not land on them.
+  ASAN_UNPOISON_MEMORY_REGION(stack, size);
+#endif
   // The frame llmp_fiber_switch pops, from the lowest address: the control words, r15, r14, r13,
   // r12, rbx, rbp, then the address `ret` jumps to (entry) and a null return address for entry
   // itself, where a debugger's backtrace stops. entry then starts with the stack pointer 8 bytes
