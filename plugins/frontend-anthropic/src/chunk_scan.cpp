@@ -1,5 +1,7 @@
 #include "chunk_scan.hpp"
 
+#include <llmp/cpp/sax_slots.hpp>
+
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -37,7 +39,7 @@ constexpr std::array<std::pair<std::string_view, int64_t UsageCounts::*>, 4> kUs
 
 // Collects a ScannedChunk from nlohmann's SAX events. Every handler returns false to give up:
 // the parse then stops and scanChunk returns false.
-class ChunkScanner {
+class ChunkScanner : private SaxSlots<Slot> {
  public:
   explicit ChunkScanner(ScannedChunk& chunk) : chunk_(chunk) {
     chunk_.usage.reset();
@@ -171,7 +173,7 @@ class ChunkScanner {
   }
 
   bool key(std::string& name) {
-    if (skip_ > 0) {
+    if (inSkipped()) {
       return true;
     }
     switch (at_) {
@@ -235,21 +237,9 @@ class ChunkScanner {
     if (name == "toolUsePromptTokenCount") return take(Slot::IgnoredInteger, 1 << 5, usageSeen_);
     if (name == "promptTokensDetails" || name == "cacheTokensDetails" ||
         name == "candidatesTokensDetails" || name == "toolUsePromptTokensDetails") {
-      slot_ = Slot::Skip;
-      return true;
+      return skipValue();
     }
     return false;
-  }
-
-  // Takes the value of a member, refusing a repeated key (the DOM keeps the last value; the
-  // scan does not try to).
-  bool take(Slot slot, uint64_t bit, uint64_t& seen) {
-    if ((seen & bit) != 0) {
-      return false;
-    }
-    seen |= bit;
-    slot_ = slot;
-    return true;
   }
 
   bool integer(int64_t value, bool fits) {
@@ -265,37 +255,8 @@ class ChunkScanner {
     return true;
   }
 
-  // True when a scalar belongs to a skipped member (and consumes it).
-  bool skipped() {
-    if (skip_ > 0) {
-      return true;
-    }
-    if (slot_ == Slot::Skip) {
-      slot_ = Slot::None;
-      return true;
-    }
-    return false;
-  }
-  bool enterSkipped() {
-    if (skip_ > 0 || slot_ == Slot::Skip) {
-      ++skip_;
-      slot_ = Slot::None;
-      return true;
-    }
-    return false;
-  }
-  bool leaveSkipped() {
-    if (skip_ > 0) {
-      --skip_;
-      return true;
-    }
-    return false;
-  }
-
   ScannedChunk& chunk_;
   At at_ = At::Start;
-  Slot slot_ = Slot::None;
-  unsigned skip_ = 0;  // depth inside a skipped member's containers
   // Keys already taken in each open object (one bit per key the scan reads); the root, the
   // candidate, its content and usageMetadata occur once, the part's bits reset per part.
   uint64_t rootSeen_ = 0;

@@ -1,6 +1,7 @@
 #include "answer_scan.hpp"
 
 #include <llmp/cpp/json_writer.hpp>
+#include <llmp/cpp/sax_slots.hpp>
 
 #include <cstdint>
 
@@ -27,8 +28,10 @@ enum class Slot {
 
 // Collects a ScannedAnswer from nlohmann's SAX events. Every handler returns false to give up:
 // the parse then stops and scanAnswer returns nullopt.
-class AnswerScanner {
+class AnswerScanner : private SaxSlots<Slot> {
  public:
+  using SaxSlots<Slot>::take;  // beside take() below, which hands over the answer
+
   std::optional<ScannedAnswer> take() {
     if (at_ != At::Done || answer_.candidates.empty()) {
       return std::nullopt;  // no candidates: renderCompletion's error or prompt-feedback paths
@@ -148,7 +151,7 @@ class AnswerScanner {
   }
 
   bool key(std::string& name) {
-    if (skip_ > 0) {
+    if (inSkipped()) {
       return true;
     }
     switch (at_) {
@@ -188,22 +191,6 @@ class AnswerScanner {
  private:
   ScannedCandidate& candidate() { return answer_.candidates.back(); }
 
-  // Takes the value of a member, refusing a repeated key (the DOM keeps the last value; the
-  // scan does not try to).
-  bool take(Slot slot, uint64_t bit, uint64_t& seen) {
-    if ((seen & bit) != 0) {
-      return false;
-    }
-    seen |= bit;
-    slot_ = slot;
-    return true;
-  }
-
-  bool skipValue() {
-    slot_ = Slot::Skip;
-    return true;
-  }
-
   // A scalar: fine inside a skipped member, otherwise nothing the scan reads takes it.
   bool scalar() { return skipped(); }
 
@@ -220,33 +207,6 @@ class AnswerScanner {
     }
     slot_ = Slot::None;
     return true;
-  }
-
-  // True when a scalar belongs to a skipped member (and consumes it).
-  bool skipped() {
-    if (skip_ > 0) {
-      return true;
-    }
-    if (slot_ == Slot::Skip) {
-      slot_ = Slot::None;
-      return true;
-    }
-    return false;
-  }
-  bool enterSkipped() {
-    if (skip_ > 0 || slot_ == Slot::Skip) {
-      ++skip_;
-      slot_ = Slot::None;
-      return true;
-    }
-    return false;
-  }
-  bool leaveSkipped() {
-    if (skip_ > 0) {
-      --skip_;
-      return true;
-    }
-    return false;
   }
 
   // A part's text joins the candidate's text or reasoning, as renderCompletion does.
@@ -268,8 +228,6 @@ class AnswerScanner {
 
   ScannedAnswer answer_;
   At at_ = At::Start;
-  Slot slot_ = Slot::None;
-  unsigned skip_ = 0;  // depth inside a skipped member's containers
   // Keys already taken in each open object (one bit per key the scan reads); the root and
   // usageMetadata occur once, the others are reset as each one opens.
   uint64_t rootSeen_ = 0;
