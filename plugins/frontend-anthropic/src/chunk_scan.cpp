@@ -289,4 +289,12 @@ bool scanChunk(std::string_view text, ScannedChunk& into) {
   return scanner.finish();
 }
 
+void addChunkText(ResponseAssembler& assembler, std::string_view text, ScannedChunk& scratch) {
+  if (scanChunk(text, scratch)) {
+    assembler.addScannedChunk(scratch);
+  } else if (auto chunk = parseJson(text)) {
+    assembler.addChunk(*chunk);
+  }
+}
+
 }  // namespace llmp::plugins::anthropic

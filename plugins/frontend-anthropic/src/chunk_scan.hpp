@@ -41,4 +41,10 @@ struct ScannedChunk {
 // valid JSON or not of the plain shape; `into` then holds leftovers and must not be used.
 bool scanChunk(std::string_view text, ScannedChunk& into);
 
+// One chunk's text into `assembler`: read by scanChunk when it is of the plain shape (into
+// `scratch`, whose storage the caller keeps from chunk to chunk), else parsed into a DOM for
+// addChunk, which stays the reference. Text that is not JSON is skipped: a backend's broken
+// chunk is its bug, and the rest may be fine.
+void addChunkText(ResponseAssembler& assembler, std::string_view text, ScannedChunk& scratch);
+
 }  // namespace llmp::plugins::anthropic

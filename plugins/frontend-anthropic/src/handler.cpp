@@ -8,7 +8,6 @@
 
 #include <string>
 
-#include "chunk_scan.hpp"
 #include "errors.hpp"
 #include "ids.hpp"
 #include "message_renderer.hpp"
@@ -142,17 +141,9 @@ llmp_status serveStream(Exchange& exchange, const GenerateCall& call, const llmp
     }
     return writeStatus;
   };
-  ScannedChunk scanned;  // reused by every chunk: its strings keep their capacity
   llmp::EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
     if (kind == LLMP_EVENT_CHUNK) {
-      // Plain text chunks skip the DOM; the rest (tool calls, feedback, ...) take it.
-      if (scanChunk(data, scanned)) {
-        return out(renderer.onScannedChunk(scanned));
-      }
-      auto chunk = llmp::parseJson(data);
-      if (chunk) {
-        return out(renderer.onChunk(*chunk));
-      }
+      return out(renderer.onChunkText(data));
     } else if (kind == LLMP_EVENT_KEEPALIVE) {
       return out(renderer.onKeepAlive());
     }
@@ -194,14 +185,9 @@ llmp_status serveMessage(Exchange& exchange, const GenerateCall& call, const llm
   // Chunks are assembled as they arrive (the events only build the content array), so a
   // scanned chunk need not be kept.
   MessageBuilder builder;
-  ScannedChunk scanned;
   llmp::EventSinkFn sink([&](uint32_t kind, std::string_view data) -> llmp_status {
     if (kind == LLMP_EVENT_CHUNK) {
-      if (scanChunk(data, scanned)) {
-        builder.addScannedChunk(scanned);
-      } else if (auto chunk = llmp::parseJson(data)) {
-        builder.addChunk(*chunk);
-      }
+      builder.addChunkText(data);
     }
     return LLMP_OK;
   });

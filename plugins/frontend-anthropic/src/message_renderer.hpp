@@ -4,6 +4,7 @@
 #include <llmp/cpp/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chunk_scan.hpp"
@@ -37,13 +38,17 @@ class MessageBuilder {
   MessageBuilder& operator=(const MessageBuilder&) = delete;
 
   void addChunk(const Json& chunk) { assembler_.addChunk(chunk); }
-  void addScannedChunk(const ScannedChunk& chunk) { assembler_.addScannedChunk(chunk); }
+  // A chunk's text (addChunkText: plain text chunks skip the DOM).
+  void addChunkText(std::string_view chunk) {
+    llmp::plugins::anthropic::addChunkText(assembler_, chunk, scratch_);
+  }
   // After the last chunk; call once.
   RenderedMessage finish(const std::string& messageId, const std::string& model);
 
  private:
   ContentAccumulator content_;
   ResponseAssembler assembler_;
+  ScannedChunk scratch_;  // for every chunk's scan: its strings keep their capacity
 };
 
 // A MessageBuilder fed every chunk.

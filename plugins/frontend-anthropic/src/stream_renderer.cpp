@@ -60,8 +60,8 @@ std::string StreamRenderer::onChunk(const Json& chunk) {
   return out;
 }
 
-std::string StreamRenderer::onScannedChunk(const ScannedChunk& chunk) {
-  assembler_.addScannedChunk(chunk);
+std::string StreamRenderer::onChunkText(std::string_view chunk) {
+  addChunkText(assembler_, chunk, scratch_);
   std::string out;
   out.swap(pending_);
   return out;

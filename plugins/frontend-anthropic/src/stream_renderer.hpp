@@ -6,7 +6,9 @@
 #include <llmp/cpp/json.hpp>
 
 #include <string>
+#include <string_view>
 
+#include "chunk_scan.hpp"
 #include "response_assembler.hpp"
 
 namespace llmp::plugins::anthropic {
@@ -26,8 +28,8 @@ class StreamRenderer {
   // before the first content block, so an answer that fails before showing anything can
   // still get a proper HTTP error.
   std::string onChunk(const Json& chunk);
-  // The same for a chunk read by scanChunk, without a DOM.
-  std::string onScannedChunk(const ScannedChunk& chunk);
+  // The same for a chunk's text (addChunkText: plain text chunks skip the DOM).
+  std::string onChunkText(std::string_view chunk);
   std::string onKeepAlive() const;
   // After the last chunk: the closing events (message_start if still due, message_delta with
   // stop_reason and usage, message_stop), or, when the answer is unusable, outcome.ok=false
@@ -44,6 +46,7 @@ class StreamRenderer {
   std::string pending_;
   bool started_ = false;
   ResponseAssembler assembler_;
+  ScannedChunk scratch_;  // for every chunk's scan: its strings keep their capacity
 };
 
 }  // namespace llmp::plugins::anthropic

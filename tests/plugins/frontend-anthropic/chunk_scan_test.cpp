@@ -31,14 +31,14 @@ void expectSameOutcome(const Outcome& scanned, const Outcome& dom) {
   EXPECT_EQ(scanned.error.retryAfterMs, dom.error.retryAfterMs);
 }
 
-// Feeds `chunks` the way the handler does (scan, else DOM) and the way it did (DOM always),
-// streaming and whole; returns how many chunks the scan took.
+// Feeds `chunks` the way the handler does (onChunkText / addChunkText: scan, else DOM) and the
+// way it did (DOM always), streaming and whole; returns how many chunks the scan took.
 size_t compareRuns(const std::vector<std::string>& chunks) {
   StreamRenderer viaScan("msg_1", "m", countingIds());
   StreamRenderer viaDom("msg_1", "m", countingIds());
   MessageBuilder wholeViaScan(countingIds());
   MessageBuilder wholeViaDom(countingIds());
-  ScannedChunk scanned;  // one for the whole sequence, as the handler reuses it
+  ScannedChunk scanned;  // one for the whole sequence, as the renderers reuse theirs
   std::string scanText;
   std::string domText;
   size_t taken = 0;
@@ -47,12 +47,9 @@ size_t compareRuns(const std::vector<std::string>& chunks) {
     if (scanChunk(chunk, scanned)) {
       ++taken;
       EXPECT_TRUE(dom.has_value()) << "the scan took invalid JSON: " << chunk;
-      scanText += viaScan.onScannedChunk(scanned);
-      wholeViaScan.addScannedChunk(scanned);
-    } else if (dom) {
-      scanText += viaScan.onChunk(*dom);
-      wholeViaScan.addChunk(*dom);
     }
+    scanText += viaScan.onChunkText(chunk);
+    wholeViaScan.addChunkText(chunk);
     if (dom) {
       domText += viaDom.onChunk(*dom);
       wholeViaDom.addChunk(*dom);
