@@ -47,26 +47,22 @@ ClientConnection::Fill ClientConnection::fill(int64_t deadlineMs, bool waitFirst
       in_.resize(in_.size() * 2);
     }
   }
-  if (waitFirst) {
-    const int64_t until = deadlineMs == kMayIdle ? services::monotonicMs() + idleWaitMs_ : deadlineMs;
-    if (fiber::waitFd(fd_, false, until) == fiber::Wait::TimedOut) {
-      return deadlineMs == kMayIdle ? Fill::Idle : Fill::Closed;
-    }
-  }
-  for (;;) {
-    const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
-    if (n > 0) {
-      end_ += static_cast<size_t>(n);
-      return Fill::Data;
-    }
-    if (n == 0) {
-      return Fill::Closed;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return Fill::Closed;
+  for (bool read = !waitFirst;; read = true) {
+    if (read) {
+      const ssize_t n = ::recv(fd_, in_.data() + end_, in_.size() - end_, 0);
+      if (n > 0) {
+        end_ += static_cast<size_t>(n);
+        return Fill::Data;
+      }
+      if (n == 0) {
+        return Fill::Closed;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        return Fill::Closed;
+      }
     }
     const int64_t until = deadlineMs == kMayIdle ? services::monotonicMs() + idleWaitMs_ : deadlineMs;
     if (fiber::waitFd(fd_, false, until) == fiber::Wait::TimedOut) {

@@ -177,18 +177,17 @@ int receive(HttpConnection& conn, bool tls, char* buffer, int64_t timeoutMs,
     return conn.readSome(buffer, kReadBufferSize);
   }
   const int64_t deadline = monotonicMs() + timeoutMs;
-  if (waitFirst && !tls && conn.bufferedBytes() == 0 &&
-      fiber::waitFd(conn.fd(), false, deadline) == fiber::Wait::TimedOut) {
-    throw Poco::TimeoutException("receive timed out");
-  }
-  for (;;) {
-    // Non-blocking: < 0 when nothing is there yet, or when TLS must write first.
-    if (tls) {
-      ERR_clear_error();  // SSL_get_error must find only this read's errors
-    }
-    const int n = conn.readSome(buffer, kReadBufferSize);
-    if (n >= 0) {
-      return n;
+  int n = -1;  // the last read's result; before any, -1: wait until readable
+  for (bool read = !(waitFirst && !tls && conn.bufferedBytes() == 0);; read = true) {
+    if (read) {
+      // Non-blocking: < 0 when nothing is there yet, or when TLS must write first.
+      if (tls) {
+        ERR_clear_error();  // SSL_get_error must find only this read's errors
+      }
+      n = conn.readSome(buffer, kReadBufferSize);
+      if (n >= 0) {
+        return n;
+      }
     }
     if (!waitForIo(conn.fd(), n, deadline)) {
       throw Poco::TimeoutException("receive timed out");
